@@ -1,0 +1,106 @@
+"""The `empause` command. Thin: parses and validates options, then hands over.
+
+Each command imports its implementation lazily so `empause --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Emergency Pause: stop every scheduled post during a crisis, safely.",
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8900,
+    seed: Annotated[
+        str | None, typer.Option(help="Seed scenario ('demo'); also turns on /_sandbox/.")
+    ] = None,
+    messages: Annotated[int, typer.Option(min=0, help="Scheduled messages to seed.")] = 300,
+    latency_ms: Annotated[float, typer.Option(min=0, help="Added latency per request.")] = 0,
+    rate_limit: Annotated[float, typer.Option(min=0, help="Requests/second/account (0=off).")] = 20,
+) -> None:
+    """Run the Hootsuite sandbox: a faithful, embedded Hootsuite."""
+    from empause.sandbox.server import run
+
+    run(
+        host=host,
+        port=port,
+        seed=seed,
+        messages=messages,
+        latency_ms=latency_ms,
+        rate_limit=rate_limit,
+    )
+
+
+@app.command()
+def pause(
+    reason: Annotated[str, typer.Option(help="Why: shown in the banner and the audit log.")],
+    strategy: Annotated[str, typer.Option(help="shift or hold.")] = "shift",
+    horizon: Annotated[str, typer.Option(help="Window to clear, e.g. 7d.")] = "7d",
+    shift: Annotated[str, typer.Option(help="How far to move each message, e.g. 7d.")] = "7d",
+    by: Annotated[str, typer.Option(help="Who pressed the button (audit log).")] = "cli",
+    json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Pause the organization: move every scheduled message out of the window."""
+    from empause.engine.commands import pause_command
+
+    pause_command(
+        reason=reason, strategy=strategy, horizon=horizon, shift=shift, by=by, as_json=json
+    )
+
+
+@app.command()
+def resume(
+    restore: Annotated[str, typer.Option(help="original or keep.")] = "original",
+    by: Annotated[str, typer.Option(help="Who lifted the pause (audit log).")] = "cli",
+    json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Resume: lift the pause, optionally putting messages back at their original times."""
+    from empause.engine.commands import resume_command
+
+    resume_command(restore=restore, by=by, as_json=json)
+
+
+@app.command()
+def status(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show whether the organization is paused and what the last operation did."""
+    from empause.engine.commands import status_command
+
+    status_command(as_json=json)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Run the web app: dashboard, JSON API, webhook receiver, background workers."""
+    from empause.web.server import run
+
+    run(host=host, port=port)
+
+
+@app.command()
+def demo() -> None:
+    """Start the seeded sandbox and the app on SQLite, and print the sign-ins."""
+    from empause.demo import run
+
+    run()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations (safe to run repeatedly)."""
+    from empause.store.migrate import upgrade
+
+    upgrade()

@@ -1,0 +1,50 @@
+"""Time math in UTC, and the one wire format Hootsuite accepts ('...Z', second precision)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_duration(text: str | int | float | timedelta) -> timedelta:
+    """'7d', '12h', '30m', '45s', '2w' or a number of seconds."""
+    if isinstance(text, timedelta):
+        return text
+    if isinstance(text, int | float):
+        return timedelta(seconds=text)
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 7d, 12h, 30m, 45s)")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an ISO-8601 time; naive times are refused, since ambiguity moves posts."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"time without a timezone: {text!r}")
+    return value.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """Hootsuite's format: UTC, whole seconds, ending in 'Z'."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def split_window(
+    start: datetime, end: datetime, most: timedelta
+) -> list[tuple[datetime, datetime]]:
+    """Cut [start, end) into consecutive windows no longer than `most` (Hootsuite: 4 weeks)."""
+    windows = []
+    while start < end:
+        stop = min(start + most, end)
+        windows.append((start, stop))
+        start = stop
+    return windows

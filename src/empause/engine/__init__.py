@@ -1,0 +1,1 @@
+"""Pause, enforce and resume: plan -> journal -> execute; resumable and idempotent."""

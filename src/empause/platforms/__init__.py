@@ -1,0 +1,1 @@
+"""The platform port and one adapter per platform. The engine imports only `port`."""

@@ -1,0 +1,1 @@
+"""The Hootsuite REST adapter."""

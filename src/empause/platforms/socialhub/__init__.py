@@ -1,0 +1,1 @@
+"""The SocialHub adapter (next platform)."""

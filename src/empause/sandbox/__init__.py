@@ -1,0 +1,1 @@
+"""Faithful emulators of the platforms' APIs, for the demo, the tests and the benchmarks."""

@@ -1,0 +1,210 @@
+"""The schema. Alembic migrations (store/migrations) are the only way it changes.
+
+Times are stored as UTC and always come back timezone-aware, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out (SQLite keeps no timezone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Organization(Base):
+    """An organization we protect, and its pause state (the banner everyone sees)."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # platform's organization id
+    platform: Mapped[str] = mapped_column(String(32), default="hootsuite")
+    name: Mapped[str] = mapped_column(String(255), default="")
+    emergency_team_id: Mapped[str] = mapped_column(String(64))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    paused_by: Mapped[str | None] = mapped_column(String(255))
+    paused_since: Mapped[datetime | None]
+    pause_strategy: Mapped[str | None] = mapped_column(String(16))
+    pause_horizon_s: Mapped[int | None] = mapped_column(Integer)
+    pause_shift_s: Mapped[int | None] = mapped_column(Integer)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class User(Base):
+    """An emergency-team member who signed in; tokens encrypted with EMPAUSE_SECRET_KEY."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    member_id: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(255), default="")
+    full_name: Mapped[str] = mapped_column(String(255), default="")
+    company_name: Mapped[str] = mapped_column(String(255), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    access_token_enc: Mapped[str | None] = mapped_column(Text)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    token_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    last_login_at: Mapped[datetime | None]
+
+
+class Operation(Base):
+    """One press of pause or resume (or one enforcement sweep), resumable from its journal."""
+
+    __tablename__ = "operations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # OperationKind
+    status: Mapped[str] = mapped_column(String(16), default="running")  # OperationStatus
+    strategy: Mapped[str | None] = mapped_column(String(16))
+    restore: Mapped[str | None] = mapped_column(String(16))
+    horizon_s: Mapped[int | None] = mapped_column(Integer)
+    shift_s: Mapped[int | None] = mapped_column(Integer)
+    requested_by: Mapped[str] = mapped_column(String(255), default="")
+    reason: Mapped[str | None] = mapped_column(Text)
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+    listed: Mapped[bool] = mapped_column(Boolean, default=False)  # every page journaled
+    in_scope: Mapped[int] = mapped_column(Integer, default=0)
+    api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(default=_now)
+    safe_at: Mapped[datetime | None]  # time to safety reached: nothing in scope can publish
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class JournalEntry(Base):
+    """The durable record of one message's move: the source of truth for recovery."""
+
+    __tablename__ = "journal"
+    __table_args__ = (
+        UniqueConstraint("operation_id", "message_id", name="uq_journal_operation_message"),
+        Index("ix_journal_operation_step", "operation_id", "step"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    organization_id: Mapped[str] = mapped_column(String(64), index=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+    profile_id: Mapped[str] = mapped_column(String(64), default="")
+    author_id: Mapped[str | None] = mapped_column(String(64))
+    text_excerpt: Mapped[str] = mapped_column(String(280), default="")
+    original_time: Mapped[datetime]
+    new_time: Mapped[datetime | None]
+    new_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(16), default="planned")  # Step
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    original_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ApiKey(Base):
+    """Keys for automation (e.g. an alerting system pressing pause); only a hash is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class InboxEvent(Base):
+    """A webhook event, stored before it is acknowledged; a worker decides on it later."""
+
+    __tablename__ = "webhook_inbox"
+    __table_args__ = (
+        UniqueConstraint("message_id", "state", "seq_no", name="uq_inbox_message_state_seq"),
+        Index("ix_inbox_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(default=_now)
+    event_type: Mapped[str] = mapped_column(String(64))
+    organization_id: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32))
+    seq_no: Mapped[str] = mapped_column(String(32), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/done/failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Prescreening(Base):
+    """A decision on a message awaiting approval (approved / held / rejected / released)."""
+
+    __tablename__ = "prescreening"
+    __table_args__ = (Index("ix_prescreening_org_decision", "organization_id", "decision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    author_id: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    scheduled_send_time: Mapped[datetime | None]
+    sequence_number: Mapped[int | None] = mapped_column(Integer)
+    message_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decided_at: Mapped[datetime] = mapped_column(default=_now)

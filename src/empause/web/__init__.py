@@ -1,0 +1,1 @@
+"""The FastAPI app: sign-in, dashboard, JSON API, webhook receiver."""
