@@ -101,6 +101,16 @@ def demo() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the Alembic migrations (safe to run repeatedly)."""
+    from empause.config import get_settings
     from empause.store.migrate import upgrade
 
-    upgrade()
+    from sqlalchemy.engine import make_url
+
+    url = get_settings().database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        upgrade(url)
+    except Exception as exc:  # a clear message, not a traceback
+        typer.echo(f"error: could not migrate {shown}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"database is up to date: {shown}")
