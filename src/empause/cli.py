@@ -101,10 +101,10 @@ def demo() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the Alembic migrations (safe to run repeatedly)."""
+    from sqlalchemy.engine import make_url
+
     from empause.config import get_settings
     from empause.store.migrate import upgrade
-
-    from sqlalchemy.engine import make_url
 
     url = get_settings().database_url
     shown = make_url(url).render_as_string(hide_password=True)
