@@ -1,0 +1,132 @@
+"""Client-side pacing for one upstream account, shared by every task that calls it.
+
+Hootsuite counts requests per account in fixed one-second windows and answers 429 past 20,
+without Retry-After. We cannot see where the server's windows start, so we keep a sliding log
+of our own send times and never send more than `rate` within `period + margin`: any fixed
+window of `period` on the server then sees at most `rate` of them, as long as the latency
+jitter stays below `margin`. The server's `X-Account-Rate-Limit-Requests-Remaining` header
+and its 429s catch the budget being spent by someone else (another process, another app).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+REMAINING_HEADER = "X-Account-Rate-Limit-Requests-Remaining"
+
+
+class RateLimiter:
+    """At most `rate` acquisitions per sliding `period + margin`; FIFO-fair across tasks."""
+
+    def __init__(
+        self,
+        rate: float = 20,
+        period: float = 1.0,
+        margin: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ):
+        if rate <= 0 or period <= 0 or margin < 0:
+            raise ValueError("rate and period must be positive, margin non-negative")
+        self.rate = rate
+        self.period = period
+        self.margin = margin
+        self._clock = clock
+        self._sleep = sleep
+        self._log: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.waited = 0.0  # total seconds tasks spent paced (for benchmarks)
+        self.penalties = 0  # 429s and exhausted-budget signals seen
+
+    @property
+    def capacity(self) -> int:
+        """Whole requests allowed per window (a fractional rate rounds down, at least 1)."""
+        return max(1, int(self.rate))
+
+    @property
+    def span(self) -> float:
+        """The sliding window: a little longer than the server's, to absorb jitter."""
+        return self.period * self.capacity / self.rate + self.margin
+
+    def _get_lock(self) -> asyncio.Lock:
+        # An asyncio.Lock belongs to one event loop; tests run one loop per test.
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock = asyncio.Lock()
+            self._loop = loop
+        return self._lock
+
+    def _delay(self, now: float) -> float:
+        span = self.span
+        while self._log and self._log[0] <= now - span:
+            self._log.popleft()
+        delay = max(0.0, self._blocked_until - now)
+        if len(self._log) >= self.capacity:
+            delay = max(delay, self._log[-self.capacity] + span - now)
+        return delay
+
+    async def acquire(self) -> None:
+        """Wait for a slot, then count this request as sent now."""
+        async with self._get_lock():  # FIFO: waiters are served in arrival order
+            while True:
+                delay = self._delay(self._clock())
+                if delay <= 0:
+                    break
+                self.waited += delay
+                await self._sleep(delay)
+            self._log.append(self._clock())
+
+    def block(self, seconds: float | None = None) -> None:
+        """Hold every task back until the server's current window has surely ended."""
+        self.penalties += 1
+        until = self._clock() + (self.period + self.margin if seconds is None else seconds)
+        self._blocked_until = max(self._blocked_until, until)
+
+    def observe(self, remaining: int | None) -> None:
+        """Feed the server's remaining-requests count from a response.
+
+        Zero is normal when our own requests filled the window (the log already spaces the
+        next one); it only means "wait" when we sent fewer than the limit ourselves, i.e.
+        another client of the same account is spending the budget.
+        """
+        if remaining is None or remaining > 0:
+            return
+        now = self._clock()
+        ours = sum(1 for t in self._log if t > now - self.period - self.margin)
+        if ours < self.capacity:
+            self.block()
+
+    def observe_headers(self, headers: object) -> None:
+        """`observe` the remaining count from an httpx.Headers-like mapping, if present."""
+        getter = getattr(headers, "get", None)
+        value = getter(REMAINING_HEADER) if getter else None
+        if value is None:
+            return
+        try:
+            self.observe(int(float(value)))
+        except ValueError:
+            return
+
+
+_registry: dict[tuple[str, str], RateLimiter] = {}
+
+
+def limiter_for(
+    base_url: str, account: str, rate: float = 20, period: float = 1.0, margin: float = 0.05
+) -> RateLimiter:
+    """The one limiter for this upstream account; created on first use, then shared."""
+    key = (base_url.rstrip("/"), account)
+    limiter = _registry.get(key)
+    if limiter is None:
+        limiter = _registry[key] = RateLimiter(rate=rate, period=period, margin=margin)
+    return limiter
+
+
+def reset_registry() -> None:
+    """Forget all limiters (tests start each sandbox afresh)."""
+    _registry.clear()
