@@ -1,0 +1,165 @@
+"""The /_sandbox/ control API: reset, state, clock, faults, webhooks, members, tokens.
+
+Only mounted in seed/test mode; tools and tests drive the world through it.
+"""
+
+from __future__ import annotations
+
+from empause.domain.timeutil import format_time, parse_time
+from empause.sandbox.errors import ApiError
+from empause.sandbox.http import Request, Response, data_response, json_response
+from empause.sandbox.state import Sandbox
+
+
+def _body(req: Request) -> dict:
+    return req.json_object() if req.body.strip() else {}
+
+
+def _number(body: dict, name: str, default: float | None = None) -> float | None:
+    value = body.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ApiError(400, 4000, f"{name} must be a number")
+    return value
+
+
+def reset(sb: Sandbox, req: Request) -> Response:
+    body = _body(req)
+    seed = body.get("seed", "demo")
+    messages = _number(body, "messages", 300)
+    rng = _number(body, "rng", 7)
+    if not isinstance(seed, str) or messages is None or messages < 0:
+        raise ApiError(400, 4000, "seed must be a string and messages >= 0")
+    sb.reset(seed, int(messages), int(rng or 0))
+    return json_response({"ok": True, "now": format_time(sb.clock.now()),
+                          "messages": len(sb.world.messages)})
+
+
+def state(sb: Sandbox, req: Request) -> Response:
+    world = sb.world
+    return json_response(
+        {
+            "now": format_time(sb.clock.now()),
+            "frozen": sb.clock.frozen,
+            "messages": [m.to_state() for m in world.messages.values()],
+            "published": world.published,
+            "calls": dict(sb.calls),
+            "webhooks": sb.webhooks.describe(),
+            "faults": sb.faults.describe(),
+            "rate_limit": sb.limiter.per_second,
+            "token_ttl": sb.token_ttl,
+        }
+    )
+
+
+def clock(sb: Sandbox, req: Request) -> Response:
+    body = _body(req)
+    frozen = body.get("frozen")
+    if frozen is not None and not isinstance(frozen, bool):
+        raise ApiError(400, 4000, "frozen must be a boolean")
+    if body.get("now") is not None:
+        try:
+            sb.clock.set(parse_time(str(body["now"])))
+        except ValueError as exc:
+            raise ApiError(400, 4000, f"now: {exc}") from None
+    advance = _number(body, "advance_seconds")
+    if advance:
+        sb.clock.advance(advance)
+    if frozen is not None:
+        sb.clock.freeze(frozen)
+    published = sb.world.publish_due()
+    now = sb.clock.now()
+    return json_response(
+        {"now": format_time(now), "now_precise": now.isoformat(), "frozen": sb.clock.frozen,
+         "published": published}
+    )
+
+
+def get_clock(sb: Sandbox, req: Request) -> Response:
+    now = sb.clock.now()
+    return json_response({"now": format_time(now), "now_precise": now.isoformat(),
+                          "frozen": sb.clock.frozen})
+
+
+def faults(sb: Sandbox, req: Request) -> Response:
+    body = _body(req)
+    try:
+        sb.faults.configure(body)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(400, 4000, str(exc)) from None
+    rate = _number(body, "rate_limit")
+    if rate is not None:
+        sb.limiter.per_second = rate
+    ttl = _number(body, "token_ttl")
+    if ttl is not None:
+        sb.token_ttl = int(ttl)
+    return json_response({**sb.faults.describe(), "rate_limit": sb.limiter.per_second,
+                          "token_ttl": sb.token_ttl})
+
+
+def webhooks(sb: Sandbox, req: Request) -> Response:
+    body = _body(req)
+    url = body.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ApiError(400, 4000, "url must be an http(s) URL")
+    sb.webhooks.register(url)
+    return json_response(sb.webhooks.describe())
+
+
+def get_webhooks(sb: Sandbox, req: Request) -> Response:
+    return json_response(sb.webhooks.describe())
+
+
+def member(sb: Sandbox, req: Request) -> Response:
+    member_id = req.params["memberId"]
+    found = sb.world.members.get(member_id)
+    if found is None:
+        raise ApiError(404, 4001, resource={"type": "member", "id": member_id})
+    body = _body(req)
+    if body.get("needs_approval") is not None:
+        if not isinstance(body["needs_approval"], bool):
+            raise ApiError(400, 4000, "needs_approval must be a boolean")
+        found.needs_approval = body["needs_approval"]
+    teams = body.get("teams")
+    if teams is not None:
+        if not isinstance(teams, list) or not all(isinstance(t, str | int) for t in teams):
+            raise ApiError(400, 4000, "teams must be an array of team ids")
+        wanted = {str(t) for t in teams}
+        unknown = wanted - set(sb.world.teams)
+        if unknown:
+            raise ApiError(400, 3005, resource={"type": "team", "id": sorted(unknown)[0]})
+        for team in sb.world.teams.values():
+            if team.organization_id != found.organization_id:
+                continue
+            if team.id in wanted:
+                team.member_ids.add(member_id)
+            else:
+                team.member_ids.discard(member_id)
+    return data_response(
+        {
+            **found.to_api(),
+            "needs_approval": found.needs_approval,
+            "is_admin": found.is_admin,
+            "teams": [t.id for t in sb.world.member_teams(member_id)],
+        }
+    )
+
+
+def expire_tokens(sb: Sandbox, req: Request) -> Response:
+    for token in sb.tokens.access.values():
+        token.expires_ms = 0
+    return json_response({"expired": len(sb.tokens.access)})
+
+
+ROUTES = [
+    ("POST", "/_sandbox/reset", reset),
+    ("GET", "/_sandbox/state", state),
+    ("GET", "/_sandbox/clock", get_clock),
+    ("POST", "/_sandbox/clock", clock),
+    ("POST", "/_sandbox/faults", faults),
+    ("POST", "/_sandbox/webhooks", webhooks),
+    ("GET", "/_sandbox/webhooks", get_webhooks),
+    ("POST", "/_sandbox/members/{memberId}", member),
+    ("POST", "/_sandbox/tokens/expire", expire_tokens),
+]
