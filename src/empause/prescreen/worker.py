@@ -1,0 +1,177 @@
+"""The background worker that empties the webhook inbox.
+
+Pending rows are picked up at start (a crash loses nothing: rows are written before the
+200), then whenever the receiver wakes us, and by a slow poll as a safety net. Events for one
+message are handled in arrival order; different messages concurrently. A failure worth
+retrying leaves the row pending with a growing delay, then marks it failed for a human.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from empause.config import Settings
+from empause.platforms.port import Platform
+from empause.prescreen import inbox
+from empause.prescreen.logs import log
+from empause.prescreen.screen import Enforcer, Prescreener
+from empause.prescreen.teams import TeamCache
+from empause.store.db import Database
+from empause.store.models import InboxEvent
+
+# Workers running in this process; the receiver wakes them all when it has no handle on one.
+_listeners: set[Callable[[], None]] = set()
+_listeners_lock = threading.Lock()
+
+
+def wake_all() -> None:
+    with _listeners_lock:
+        listeners = list(_listeners)
+    for wake in listeners:
+        wake()
+
+
+class InboxWorker:
+    def __init__(
+        self,
+        db: Database,
+        platform: Platform,
+        engine: Enforcer | None,
+        settings: Settings,
+        *,
+        concurrency: int | None = None,
+        batch: int = 200,
+        poll_interval: float = 5.0,
+        max_attempts: int = 6,
+        retry_delay: float = 0.5,
+        team_ttl: float = 10.0,
+    ):
+        self.db = db
+        self.settings = settings
+        self.screen = Prescreener(db, platform, engine, settings, TeamCache(platform, team_ttl))
+        self.concurrency = concurrency or settings.concurrency
+        self.batch = batch
+        self.poll_interval = poll_interval
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.processed = 0
+        self._not_before: dict[int, float] = {}
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle = asyncio.Event()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start in the running loop; pending rows from before a crash are taken first."""
+        if self._task is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="prescreen-inbox-worker")
+        with _listeners_lock:
+            _listeners.add(self.wake)
+
+    async def stop(self) -> None:
+        with _listeners_lock:
+            _listeners.discard(self.wake)
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    def wake(self) -> None:
+        """Thread-safe: the receiver may run on another loop than ours."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wakeup.set()
+        else:
+            loop.call_soon_threadsafe(self._wakeup.set)
+
+    async def wait_idle(self) -> None:
+        """Until the inbox has nothing due pending (same loop only; wrap in asyncio.timeout)."""
+        self._idle.clear()
+        self.wake()
+        await self._idle.wait()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        log("prescreen.worker.started", concurrency=self.concurrency)
+        while True:
+            self._wakeup.clear()
+            try:
+                handled = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be briefly unavailable: keep going
+                log("prescreen.worker.error", level=logging.ERROR, error=repr(exc))
+                handled = 0
+            if handled:
+                continue
+            self._idle.set()
+            delay = self.poll_interval
+            if self._not_before:
+                delay = max(0.01, min(delay, min(self._not_before.values()) - time.monotonic()))
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), delay)
+            except TimeoutError:
+                pass
+
+    async def run_once(self) -> int:
+        """Handle one batch of due pending rows; returns how many were handled."""
+        now = time.monotonic()
+        waiting = {i for i, t in self._not_before.items() if t > now}
+        rows = await inbox.pending(self.db, self.batch, exclude=waiting)
+        if not rows:
+            return 0
+        by_message: dict[str, list[InboxEvent]] = {}
+        for row in rows:
+            by_message.setdefault(row.message_id, []).append(row)
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def one_message(events: list[InboxEvent]) -> None:
+            async with limit:
+                for event in events:
+                    await self._handle(event)
+
+        await asyncio.gather(*(one_message(events) for events in by_message.values()))
+        return len(rows)
+
+    async def _handle(self, event: InboxEvent) -> None:
+        where = {"inbox_id": event.id, "message_id": event.message_id, "state": event.state}
+        try:
+            outcome = await self.screen.handle(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            attempts = await inbox.retry_later(self.db, event.id, repr(exc))
+            if attempts >= self.max_attempts:
+                await inbox.finish(self.db, event.id, inbox.FAILED, repr(exc), count=False)
+                self._not_before.pop(event.id, None)
+                log("prescreen.failed", level=logging.ERROR, attempts=attempts,
+                    error=repr(exc), **where)  # fmt: skip
+                return
+            delay = self.retry_delay * 2 ** (attempts - 1)
+            self._not_before[event.id] = time.monotonic() + delay
+            log("prescreen.retry", level=logging.WARNING, attempts=attempts, delay=delay,
+                error=repr(exc), **where)  # fmt: skip
+            return
+        self._not_before.pop(event.id, None)
+        await inbox.finish(self.db, event.id, inbox.DONE)
+        self.processed += 1
+        log("prescreen.handled", outcome=outcome, **where)

@@ -1,0 +1,167 @@
+"""A webhook receiver on a loopback port, for tests and the benchmark, until the web app
+lands: the real router, a real database, a real InboxWorker and the Hootsuite adapter,
+served by uvicorn in a background thread (its own event loop, like a separate process)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from empause.config import Settings
+from empause.platforms.hootsuite.adapter import HootsuitePlatform
+from empause.prescreen import inbox
+from empause.prescreen.worker import InboxWorker
+from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, EM_TEAM_ID, ORG_ID
+from empause.store.db import Database
+from empause.store.models import Organization
+from empause.web.webhooks import router
+
+SECRET = "prescreen-test-secret-7f3c9a"
+
+
+def make_settings(database_url: str, sandbox_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "hootsuite_base_url": sandbox_url,
+        "hootsuite_client_id": CLIENT_ID,
+        "hootsuite_client_secret": CLIENT_SECRET,
+        "organization_id": ORG_ID,
+        "emergency_team_id": EM_TEAM_ID,
+        "webhook_secret": SECRET,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def make_engine(db: Database, platform: HootsuitePlatform, settings: Settings) -> Any:
+    """The real engine once it exists (empause.engine.service), else None."""
+    try:
+        from empause.engine.service import Engine
+    except ImportError:
+        return None
+    return Engine(db, platform, settings)
+
+
+def build_app(settings: Settings, **worker_options: Any) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        platform = HootsuitePlatform.from_settings(settings)
+        engine = make_engine(db, platform, settings)
+        worker = InboxWorker(db, platform, engine, settings, **worker_options)
+        app.state.db, app.state.platform, app.state.engine = db, platform, engine
+        app.state.settings, app.state.inbox_worker = settings, worker
+        worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await platform.aclose()
+            await db.dispose()
+
+    app = FastAPI(lifespan=lifespan)
+    app.include_router(router)
+    return app
+
+
+class ReceiverServer:
+    """The receiver app on 127.0.0.1:<free port> in a thread; a context manager."""
+
+    def __init__(self, settings: Settings, **worker_options: Any):
+        self.settings = settings
+        self.app = build_app(settings, **worker_options)
+        self.base_url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base_url}/webhooks/hootsuite/{self.settings.webhook_secret}"
+
+    @property
+    def worker(self) -> InboxWorker:
+        return self.app.state.inbox_worker
+
+    def start(self) -> ReceiverServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        config = uvicorn.Config(
+            self.app, lifespan="on", log_level="warning", access_log=False,
+            timeout_graceful_shutdown=2,
+        )  # fmt: skip
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the receiver did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> ReceiverServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+async def set_paused(db: Database, paused: bool, horizon_s: int | None = None) -> None:
+    """Pause state set directly on the Organization row (what the engine's pause writes)."""
+    async with db.sessions() as session:
+        org = await session.get(Organization, ORG_ID)
+        if org is None:
+            org = Organization(id=ORG_ID, emergency_team_id=EM_TEAM_ID, name="Sandbox County")
+            session.add(org)
+        org.paused = paused
+        org.pause_reason = "test emergency" if paused else None
+        org.paused_by = "tests" if paused else None
+        org.paused_since = datetime.now(UTC) if paused else None
+        org.pause_horizon_s = horizon_s
+        await session.commit()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], limit: float = 30.0, interval: float = 0.05
+) -> Any:
+    """Poll until `check` returns something truthy; the deadline only guards against hangs."""
+    deadline = time.monotonic() + limit
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {limit}s (last: {value!r})")
+        await asyncio.sleep(interval)
+
+
+async def inbox_settled(db: Database) -> dict[str, int] | None:
+    """Inbox counts once nothing is pending (None while some still are)."""
+    counts = await inbox.counts(db)
+    return None if counts.get(inbox.PENDING) else counts or {"empty": 0}
+
+
+async def organization(db: Database) -> Organization | None:
+    async with db.sessions() as session:
+        return await session.scalar(select(Organization).where(Organization.id == ORG_ID))
