@@ -31,6 +31,7 @@ SECRET = "prescreen-test-secret-7f3c9a"
 
 def make_settings(database_url: str, sandbox_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
+        "_env_file": None,
         "database_url": database_url,
         "hootsuite_base_url": sandbox_url,
         "hootsuite_client_id": CLIENT_ID,

@@ -8,6 +8,7 @@ by anyone else due inside the window goes to the engine's single-message enforce
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from empause.config import Settings
 from empause.domain.model import Message, MessageState, may_publish_while_paused
 from empause.domain.timeutil import utcnow
-from empause.platforms.port import Permanent, Platform
+from empause.platforms.port import Ambiguous, Permanent, Platform
 from empause.prescreen.decisions import Decision, PauseState, audit, pause_state, save_decision
 from empause.prescreen.logs import log
 from empause.prescreen.teams import TeamCache
@@ -113,25 +114,49 @@ class Prescreener:
         self, message: Message, reason: str, decision: Decision = Decision.APPROVED
     ) -> str:
         assert message.sequence_number is not None
-        try:
-            await self.platform.approve(message.id, message.sequence_number)
-        except Permanent as exc:  # someone else acted first (e.g. 4000 not awaiting approval)
-            log("prescreen.refused", level=logging.WARNING, action="approve",
-                message_id=message.id, error=str(exc), code=exc.code)  # fmt: skip
-            return "refused"
-        await self._save(message, decision, reason)
-        return decision.value
+        return await self._review(
+            message, "approve", decision, reason,
+            lambda seq: self.platform.approve(message.id, seq),
+            done_states={MessageState.SCHEDULED.value, MessageState.APPROVED.value,
+                         MessageState.SUBMITTED.value, MessageState.SENT.value},
+        )  # fmt: skip
 
     async def _reject(self, message: Message) -> str:
+        return await self._review(
+            message, "reject", Decision.REJECTED, REJECT_REASON,
+            lambda seq: self.platform.reject(message.id, seq, REJECT_REASON),
+            done_states={MessageState.REJECTED.value},
+        )  # fmt: skip
+
+    async def _review(
+        self,
+        message: Message,
+        action: str,
+        decision: Decision,
+        reason: str,
+        call: Callable[[int], Awaitable[None]],
+        done_states: set[str],
+    ) -> str:
+        """Approve or reject, then record; a lost response is settled by re-reading."""
         assert message.sequence_number is not None
         try:
-            await self.platform.reject(message.id, message.sequence_number, REJECT_REASON)
-        except Permanent as exc:
-            log("prescreen.refused", level=logging.WARNING, action="reject",
+            await call(message.sequence_number)
+        except Permanent as exc:  # someone else acted first (e.g. 4000 not awaiting approval)
+            log("prescreen.refused", level=logging.WARNING, action=action,
                 message_id=message.id, error=str(exc), code=exc.code)  # fmt: skip
             return "refused"
-        await self._save(message, Decision.REJECTED, REJECT_REASON)
-        return Decision.REJECTED.value
+        except Ambiguous:
+            current = await self.platform.get_message(message.id)
+            if current is not None and current.state == MessageState.PENDING_APPROVAL.value:
+                raise  # it did not happen: the worker retries the event
+            if current is None or current.state not in done_states:
+                log("prescreen.refused", level=logging.WARNING, action=action,
+                    message_id=message.id, error="response lost; outcome unknown",
+                    state=current.state if current else None)  # fmt: skip
+                return "refused"
+            reason = f"{reason} (response lost; upstream state {current.state})"
+        await self._save(message, decision, reason)
+        return decision.value
 
     async def _hold(self, message: Message) -> str:
         async with self.db.sessions() as session:

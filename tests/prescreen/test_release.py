@@ -1,0 +1,104 @@
+"""Resume: held messages still pending and still in the future are approved, soonest first;
+the rest are listed for review. Also a held message a human approves while paused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from empause.platforms.hootsuite.adapter import HootsuitePlatform
+from empause.prescreen.queries import list_decisions
+from empause.prescreen.release import release_held
+from empause.sandbox.seed import ADMIN_MEMBER_ID, ORG_ID, STAFF_MEMBER_ID
+from empause.store.db import Database
+from tests.prescreen.harness import ReceiverServer, eventually, make_settings, set_paused
+from tests.prescreen.scenario import (
+    audit_actions,
+    decided,
+    decision,
+    handled,
+    member_call,
+    sandbox_message,
+    write_message,
+)
+
+
+@pytest.fixture
+async def platform(hootsuite: Any, database_url: str) -> AsyncIterator[HootsuitePlatform]:
+    platform = HootsuitePlatform.from_settings(make_settings(database_url, hootsuite.base_url))
+    yield platform
+    await platform.aclose()
+
+
+async def test_resume_releases_held_messages_in_send_time_order(
+    start_receiver: Callable[..., ReceiverServer],
+    hootsuite: Any,
+    db: Database,
+    platform: HootsuitePlatform,
+) -> None:
+    await set_paused(db, True)
+    receiver = start_receiver()
+    control = hootsuite.control
+    later = write_message(control, ahead=timedelta(hours=5), text="later")
+    sooner = write_message(control, ahead=timedelta(hours=3), text="sooner")
+    withdrawn = write_message(control, ahead=timedelta(hours=4), text="withdrawn")
+    for message in (later, sooner, withdrawn):
+        await eventually(lambda m=message: decided(db, m["id"], "held"))
+    # The author withdraws one while paused: it cannot be released, a human should know.
+    response = member_call(
+        hootsuite.base_url, control, STAFF_MEMBER_ID, "DELETE", f"/v1/messages/{withdrawn['id']}"
+    )
+    assert response.status_code == 200
+
+    await set_paused(db, False)
+    result = await release_held(db, platform, receiver.settings)
+
+    assert result["held"] == 3 and result["released"] == 2
+    assert result["released_ids"] == [sooner["id"], later["id"]]
+    (review,) = result["review"]
+    assert review["message_id"] == withdrawn["id"] and "no longer exists" in review["why"]
+    for message in (sooner, later):
+        assert sandbox_message(control, message["id"])["state"] == "SCHEDULED"
+        assert (await decision(db, message["id"])).decision == "released"
+        assert await audit_actions(db, message["id"]) == ["prescreen.held", "prescreen.released"]
+    async with db.sessions() as session:
+        assert [r.message_id for r in await list_decisions(session, ORG_ID, "held")] == [
+            withdrawn["id"]
+        ]
+        assert len(await list_decisions(session, ORG_ID)) == 3
+    # Released messages' APPROVED events arrive after the resume and change nothing.
+    await eventually(lambda: handled(db, sooner["id"], "APPROVED"))
+    assert sandbox_message(control, sooner["id"])["state"] == "SCHEDULED"
+
+    again = await release_held(db, platform, receiver.settings)  # resume twice: harmless
+    assert again["released"] == 0 and len(again["review"]) == 1
+
+
+async def test_a_human_approving_a_held_message_while_paused_does_not_publish_it(
+    start_receiver: Callable[..., ReceiverServer], hootsuite: Any, db: Database
+) -> None:
+    pytest.importorskip("empause.engine.service", reason="the engine has not landed yet")
+    await set_paused(db, True)
+    start_receiver()
+    control = hootsuite.control
+    message = write_message(control, ahead=timedelta(hours=1), text="Parade route announced")
+    await eventually(lambda: decided(db, message["id"], "held"))
+
+    response = member_call(
+        hootsuite.base_url, control, ADMIN_MEMBER_ID, "POST",
+        f"/v1/messages/{message['id']}/approve",
+        {"sequenceNumber": message["sequenceNumber"], "reviewerType": "MEMBER"},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+
+    async def enforced() -> bool:
+        return "prescreen.enforced" in await audit_actions(db, message["id"])
+
+    await eventually(enforced)
+    assert sandbox_message(control, message["id"])["state"] == "DELETED"
+    control.clock(advance_seconds=2 * 3600)  # past the original send time
+    published = control.state()["published"]
+    assert not [p for p in published if p["text"] == message["text"]]
