@@ -1,0 +1,156 @@
+"""FastAPI dependencies: the database session, who is asking, and whether they may act.
+
+The cookie only says who signed in. Whether they may change anything is asked of the
+platform at the moment of the action (invariant 6), never read from the cookie.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from empause.config import Settings
+from empause.domain.timeutil import utcnow
+from empause.web import crypto, queries
+from empause.web.errors import CsrfFailed, Forbidden, NotSignedIn, Unavailable
+from empause.web.membership import MembershipChecker, MembershipUnavailable
+
+SESSION_IDLE_SECONDS = 8 * 3600  # the cookie's signature expires after this long unused
+SESSION_ABSOLUTE_SECONDS = 12 * 3600  # and the session after this long, used or not
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in member as the cookie remembers them (identity only, not authority)."""
+
+    member_id: str
+    email: str
+    full_name: str
+    timezone: str
+    emergency: bool  # at sign-in; only decides which controls a page shows
+
+    @property
+    def label(self) -> str:
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.db.sessions() as session:
+        yield session
+
+
+def start_session(request: Request, user: dict[str, Any]) -> None:
+    """A fresh session (never the pre-sign-in one: no fixation) with its own CSRF token."""
+    request.session.clear()
+    request.session.update({"user": user, "csrf": crypto.new_csrf_token(), "iat": int(time.time())})
+
+
+def optional_viewer(request: Request) -> Viewer | None:
+    user = request.session.get("user")
+    if not user:
+        return None
+    if time.time() - float(request.session.get("iat", 0)) > SESSION_ABSOLUTE_SECONDS:
+        request.session.clear()
+        return None
+    return Viewer(
+        member_id=str(user["member_id"]),
+        email=user.get("email", ""),
+        full_name=user.get("full_name", ""),
+        timezone=user.get("timezone", "UTC"),
+        emergency=bool(user.get("emergency")),
+    )
+
+
+def viewer(request: Request) -> Viewer:
+    found = optional_viewer(request)
+    if found is None:
+        raise NotSignedIn("Your session has ended or you have not signed in. Sign in again.")
+    return found
+
+
+async def check_csrf(request: Request) -> None:
+    """Every state-changing form carries the session's token (a header for scripts)."""
+    sent = request.headers.get("x-csrf-token")
+    if not sent:
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not crypto.same_token(sent, request.session.get("csrf")):
+        raise CsrfFailed(
+            "The form was not sent from this dashboard or your session changed. "
+            "Reload the page and try again."
+        )
+
+
+async def require_emergency_member(
+    checker: MembershipChecker, member_id: str, who: str
+) -> None:
+    try:
+        membership = await checker.check(member_id)
+    except MembershipUnavailable as exc:
+        raise Unavailable(
+            f"Hootsuite could not confirm {who} is in the emergency team ({exc}). "
+            "Try again in a moment."
+        ) from exc
+    if not membership.emergency:
+        raise Forbidden(
+            f"Hootsuite says {who} is not (or no longer) a member of the emergency team, "
+            "so this action is not allowed. Ask an organization admin to add you."
+        )
+
+
+async def emergency_actor(
+    request: Request, who: Annotated[Viewer, Depends(viewer)]
+) -> Viewer:
+    """Signed in, sent from our own form, and in the emergency team right now."""
+    await check_csrf(request)
+    await require_emergency_member(request.app.state.membership, who.member_id, "your account")
+    return who
+
+
+async def member_actor(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Viewer:
+    """Signed in and sent from our own form (sign-out)."""
+    await check_csrf(request)
+    return who
+
+
+@dataclass(frozen=True, slots=True)
+class ApiActor:
+    key_id: int
+    key_name: str
+    member_id: str
+    label: str
+
+
+async def api_actor(
+    request: Request, session: Annotated[AsyncSession, Depends(db_session)]
+) -> ApiActor:
+    """A live API key whose creator is, right now, in the emergency team."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise NotSignedIn("Send an API key as 'Authorization: Bearer <key>'.")
+    found = await queries.api_key_by_hash(session, crypto.hash_api_key(key.strip()))
+    if found is None or found[0].revoked_at is not None:
+        raise NotSignedIn("This API key is unknown or has been revoked. Create a new one.")
+    api_key, creator = found
+    await require_emergency_member(
+        request.app.state.membership, creator.member_id, f"the key's creator ({creator.email})"
+    )
+    api_key.last_used_at = utcnow()
+    await session.commit()
+    return ApiActor(
+        key_id=api_key.id,
+        key_name=api_key.name,
+        member_id=creator.member_id,
+        label=f"api-key:{api_key.name} ({creator.email})",
+    )

@@ -1,0 +1,52 @@
+"""The JSON API for automation (e.g. an alerting system pressing pause), on API keys.
+
+Pause and resume are accepted at once (202) and run in the background: poll /api/status.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from empause.web import actions, status
+from empause.web.deps import ApiActor, api_actor, db_session
+
+router = APIRouter(prefix="/api")
+
+
+@router.post("/pause", status_code=202)
+async def pause(
+    request: Request,
+    body: Annotated[actions.PauseRequest, Body()],
+    who: Annotated[ApiActor, Depends(api_actor)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+) -> JSONResponse:
+    actions.start_pause(request.app.state, session, body, who.label, "api")
+    await session.commit()
+    return JSONResponse({"accepted": True, "action": "pause", "status_url": "/api/status"}, 202)
+
+
+@router.post("/resume", status_code=202)
+async def resume(
+    request: Request,
+    who: Annotated[ApiActor, Depends(api_actor)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+    body: Annotated[actions.ResumeRequest | None, Body()] = None,
+) -> JSONResponse:
+    actions.start_resume(request.app.state, session, body or actions.ResumeRequest(), who.label, "api")
+    await session.commit()
+    return JSONResponse({"accepted": True, "action": "resume", "status_url": "/api/status"}, 202)
+
+
+@router.get("/status")
+async def get_status(
+    request: Request,
+    who: Annotated[ApiActor, Depends(api_actor)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+) -> dict[str, Any]:
+    state = await status.current(session, request.app.state.settings.organization_id)
+    state["busy"] = request.app.state.runner.busy
+    return status.jsonable(state)

@@ -1,0 +1,162 @@
+"""Sign in with Hootsuite: authorization code with `state` and PKCE; and sign-out.
+
+On the way back we ask Hootsuite who this is, whether they belong to our organization and
+which teams they are in. Emergency-team members get an account (tokens encrypted at rest);
+other members of the organization a read-only view; anyone else a clear refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from empause.platforms.hootsuite import auth as oauth
+from empause.platforms.hootsuite.client import HootsuiteClient
+from empause.platforms.port import Ambiguous, AuthError, PlatformError, Transient
+from empause.web import queries
+from empause.web.deps import Viewer, db_session, member_actor, start_session
+from empause.web.errors import Forbidden, Unavailable, WebError
+from empause.web.membership import MembershipUnavailable
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+LOGIN_TTL = 600  # an authorization code lives 10 minutes upstream; so does our state
+
+
+def redirect_uri(request: Request) -> str:
+    return request.app.state.settings.public_url.rstrip("/") + "/auth/callback"
+
+
+@router.get("/auth/login")
+async def login(request: Request) -> Response:
+    settings = request.app.state.settings
+    verifier, challenge = oauth.make_pkce()
+    state = secrets.token_urlsafe(24)
+    request.session["oauth"] = {"state": state, "verifier": verifier, "at": int(time.time())}
+    url = oauth.authorization_url(
+        settings.hootsuite_base_url,
+        settings.hootsuite_client_id,
+        redirect_uri(request),
+        state,
+        challenge,
+    )
+    return RedirectResponse(url, status_code=303)
+
+
+class SignInFailed(WebError):
+    title = "Sign-in did not complete"
+
+
+@router.get("/auth/callback")
+async def callback(
+    request: Request,
+    session: Annotated[AsyncSession, Depends(db_session)],
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+    error_description: str | None = None,
+) -> Response:
+    pending = request.session.pop("oauth", None)
+    if error:
+        raise SignInFailed(
+            f"Hootsuite answered '{error}'{': ' + error_description if error_description else ''}."
+            " Start again from the sign-in button."
+        )
+    if not pending or not state or not secrets.compare_digest(str(pending.get("state")), state):
+        raise SignInFailed(
+            "This sign-in link does not match the one we started (it may have been opened in "
+            "another tab or replayed). Start again from the sign-in button."
+        )
+    if time.time() - float(pending.get("at", 0)) > LOGIN_TTL or not code:
+        raise SignInFailed("The sign-in took too long. Start again from the sign-in button.")
+
+    settings = request.app.state.settings
+    http = request.app.state.http
+    try:
+        # Exactly one attempt: a code used twice revokes everything it granted.
+        tokens = await oauth.exchange_code(
+            http,
+            settings.hootsuite_base_url,
+            settings.hootsuite_client_id,
+            settings.hootsuite_client_secret,
+            code,
+            redirect_uri(request),
+            pending["verifier"],
+        )
+
+        async def provider(refused: str | None = None) -> str:
+            if refused:
+                raise AuthError("Hootsuite refused the token it just granted")
+            return tokens.access_token
+
+        client = HootsuiteClient(settings.hootsuite_base_url, provider, http=http)
+        me = await client.me()
+        organizations = await client.me_organizations()
+    except (Transient, Ambiguous) as exc:
+        raise Unavailable(f"Hootsuite did not answer in time ({exc}). Sign in again.") from exc
+    except (AuthError, PlatformError) as exc:
+        raise SignInFailed(f"Hootsuite refused the sign-in ({exc}). Sign in again.") from exc
+
+    member_id = str(me.get("id"))
+    email = str(me.get("email") or "")
+    if settings.organization_id not in {str(o.get("id")) for o in organizations}:
+        queries.audit(session, settings.organization_id, email or member_id, "signin.refused",
+                      member_id=member_id, why="not in organization")
+        await session.commit()
+        raise Forbidden(
+            f"Your Hootsuite account ({email or member_id}) is not a member of the organization "
+            "this dashboard protects. If you should have access, ask your Hootsuite "
+            "organization admin to add you.",
+            title="This dashboard is not for your account",
+        )
+    try:
+        membership = await request.app.state.membership.check(member_id)
+    except MembershipUnavailable as exc:
+        raise Unavailable(f"Hootsuite could not list your teams ({exc}). Sign in again.") from exc
+
+    profile = {
+        "member_id": member_id,
+        "email": email,
+        "full_name": str(me.get("fullName") or ""),
+        "timezone": str(me.get("timezone") or "UTC"),
+        "emergency": membership.emergency,
+    }
+    await queries.ensure_organization(session, settings.organization_id, settings.emergency_team_id)
+    if membership.emergency:
+        cipher = request.app.state.cipher
+        await queries.upsert_user(
+            session,
+            settings.organization_id,
+            member_id,
+            email=email,
+            full_name=profile["full_name"],
+            company_name=str(me.get("companyName") or ""),
+            timezone=profile["timezone"],
+            access_token_enc=cipher.encrypt(tokens.access_token),
+            refresh_token_enc=cipher.encrypt(tokens.refresh_token),
+            token_expires_at=tokens.expires_at,
+        )
+    queries.audit(session, settings.organization_id, email or member_id, "signin",
+                  member_id=member_id, emergency=membership.emergency)
+    await session.commit()
+    start_session(request, profile)
+    log.info("signed in", extra={"member_id": member_id, "emergency": membership.emergency})
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/auth/logout")
+async def logout(
+    request: Request,
+    who: Annotated[Viewer, Depends(member_actor)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+) -> Response:
+    queries.audit(session, request.app.state.settings.organization_id, who.label, "signout")
+    await session.commit()
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)

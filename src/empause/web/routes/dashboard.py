@@ -1,0 +1,146 @@
+"""The dashboard: state banner, the pause button, live progress, what moved, what is held."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from empause.store.models import Organization
+from empause.web import actions, queries, status
+from empause.web.deps import Viewer, db_session, emergency_actor, optional_viewer, viewer
+from empause.web.membership import MembershipUnavailable
+from empause.web.templating import render
+
+router = APIRouter()
+CONFIRM_WORD = "PAUSE"
+
+
+async def can_act(request: Request, who: Viewer) -> bool:
+    """Whether to show the controls (display only: every action re-checks on the server)."""
+    try:
+        return (await request.app.state.membership.check(who.member_id, max_age=60)).emergency
+    except MembershipUnavailable:
+        return who.emergency
+
+
+async def page_context(request: Request, session: AsyncSession, who: Viewer) -> dict[str, Any]:
+    settings = request.app.state.settings
+    org_id = settings.organization_id
+    state = await status.current(session, org_id)
+    operation = await queries.latest_operation(session, org_id)
+    entries = await queries.journal(session, operation.id) if operation else []
+    return {
+        "status": state,
+        "org": await session.get(Organization, org_id),
+        "operation": operation,
+        "entries": entries,
+        "held": await queries.held_messages(session, org_id),
+        "can_act": await can_act(request, who),
+        "confirm_word": CONFIRM_WORD,
+        "defaults": {
+            "horizon": _days(settings.horizon.total_seconds()),
+            "shift": _days(settings.shift.total_seconds()),
+        },
+    }
+
+
+def _days(seconds: float) -> str:
+    return f"{int(seconds // 86400)}d" if seconds % 86400 == 0 else f"{int(seconds)}s"
+
+
+@router.get("/")
+async def home(
+    request: Request, session: Annotated[AsyncSession, Depends(db_session)]
+) -> Response:
+    who = optional_viewer(request)
+    if who is None:
+        return render(request, "signin.html")
+    return render(request, "dashboard.html", await page_context(request, session, who))
+
+
+@router.get("/pause")
+async def pause_page(
+    request: Request,
+    who: Annotated[Viewer, Depends(viewer)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+) -> Response:
+    """The pause form on a page of its own (the dialog's fallback without JavaScript)."""
+    return render(request, "pause.html", await page_context(request, session, who))
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+
+
+@router.post("/pause")
+async def pause(
+    request: Request,
+    who: Annotated[Viewer, Depends(emergency_actor)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+) -> Response:
+    form = await _form(request)
+    problems: list[str] = []
+    if form.get("confirm", "") != CONFIRM_WORD:
+        problems.append(f"Type {CONFIRM_WORD} (in capitals) in the confirmation box.")
+    body = None
+    try:
+        body = actions.PauseRequest(
+            reason=form.get("reason", ""),
+            strategy=form.get("strategy") or None,
+            horizon=form.get("horizon") or None,
+            shift=form.get("shift") or None,
+        )
+    except ValidationError as exc:
+        problems.extend(_explain(exc))
+    if problems or body is None:
+        context = await page_context(request, session, who)
+        context.update(problems=problems, form=form)
+        return render(request, "pause.html", context, status_code=422)
+    actions.start_pause(request.app.state, session, body, who.label, "dashboard")
+    await session.commit()
+    return RedirectResponse("/?started=pause#progress", status_code=303)
+
+
+@router.post("/resume")
+async def resume(
+    request: Request,
+    who: Annotated[Viewer, Depends(emergency_actor)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+) -> Response:
+    form = await _form(request)
+    try:
+        body = actions.ResumeRequest(restore=form.get("restore", ""))
+    except ValidationError:
+        context = await page_context(request, session, who)
+        context.update(
+            problems=["Choose whether to restore the original times or keep the new ones."]
+        )
+        return render(request, "dashboard.html", context, status_code=422)
+    actions.start_resume(request.app.state, session, body, who.label, "dashboard")
+    await session.commit()
+    return RedirectResponse("/?started=resume#progress", status_code=303)
+
+
+_FIELD_NAMES = {
+    "reason": "Reason",
+    "strategy": "Strategy",
+    "horizon": "Window",
+    "shift": "Move by",
+    "restore": "Restore",
+}
+
+
+def _explain(exc: ValidationError) -> list[str]:
+    out = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error.get("loc") else "form"
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if field == "reason" and error.get("type") == "string_too_short":
+            message = "say why you are pausing (it is shown to everyone in the banner)"
+        out.append(f"{_FIELD_NAMES.get(field, field)}: {message}.")
+    return out

@@ -1,0 +1,31 @@
+"""Operations endpoints: readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+
+from empause.web import metrics
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    """200 once the app is started and the database answers; 503 otherwise."""
+    db = getattr(request.app.state, "db", None)
+    if db is None:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    try:
+        async with db.sessions() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/metrics")
+async def prometheus() -> Response:
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)

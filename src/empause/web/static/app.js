@@ -1,0 +1,77 @@
+// Progressive enhancement only: every control works without this file.
+"use strict";
+
+function openDialogs() {
+  document.querySelectorAll("[data-open-dialog]").forEach((opener) => {
+    const dialog = document.getElementById(opener.dataset.openDialog);
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    opener.addEventListener("click", (event) => {
+      event.preventDefault();
+      dialog.showModal();
+      const first = dialog.querySelector("textarea, input:not([type=hidden]), select");
+      if (first) first.focus();
+    });
+    dialog.querySelectorAll("[data-close-dialog]").forEach((closer) => {
+      closer.addEventListener("click", () => { dialog.close(); opener.focus(); });
+    });
+  });
+  // Without a dialog (the stand-alone page), Cancel goes back to the dashboard.
+  document.querySelectorAll("[data-close-dialog]").forEach((closer) => {
+    if (!closer.closest("dialog")) {
+      closer.addEventListener("click", () => { window.location.href = "/"; });
+    }
+  });
+}
+
+function formatSeconds(value) {
+  if (value === null || value === undefined) return "not yet";
+  const s = Number(value);
+  if (s < 60) return s.toFixed(1) + " s";
+  const m = Math.floor(s / 60);
+  if (m < 60) return m + " min " + Math.floor(s % 60) + " s";
+  return Math.floor(m / 60) + " h " + (m % 60) + " min";
+}
+
+function setText(id, text) {
+  const el = document.getElementById(id);
+  if (el) el.textContent = text;
+}
+
+function liveProgress() {
+  const panel = document.getElementById("progress");
+  if (!panel || typeof EventSource === "undefined") return;
+  const renderedOp = panel.dataset.operation;
+  const renderedStatus = panel.dataset.operationStatus;
+  const renderedPaused = !!document.querySelector(".banner-paused");
+  let sawRunning = panel.dataset.live === "running";
+  const source = new EventSource("/events/status");
+  source.addEventListener("status", (event) => {
+    const state = JSON.parse(event.data);
+    const op = state.operation;
+    if (op) {
+      const bar = document.getElementById("progress-bar");
+      if (bar) bar.value = op.percent;
+      setText("op-kind", op.kind ? op.kind.charAt(0).toUpperCase() + op.kind.slice(1) : "");
+      setText("op-status", op.status || "");
+      setText("progress-moved", String(op.moved || 0));
+      setText("progress-scope", String(op.in_scope || 0));
+      setText("progress-percent", String(op.percent));
+      setText("progress-failed", String(op.failed || 0));
+      setText("progress-safety", formatSeconds(op.seconds_to_safety));
+      if (op.running || state.busy) sawRunning = true;
+    }
+    const changed = (op && (String(op.id) !== renderedOp || op.status !== renderedStatus))
+      || Boolean(state.paused) !== renderedPaused;
+    const settled = !state.busy && (!op || !op.running);
+    // Reload once the work settles so the banner, controls and lists show the new state.
+    if (settled && changed && (sawRunning || !op || String(op.id) !== renderedOp)) {
+      source.close();
+      window.location.replace("/");
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  openDialogs();
+  liveProgress();
+});
