@@ -78,12 +78,18 @@ async def test_resume_releases_held_messages_in_send_time_order(
 
 
 async def test_a_human_approving_a_held_message_while_paused_does_not_publish_it(
-    start_receiver: Callable[..., ReceiverServer], hootsuite: Any, db: Database
+    start_receiver: Callable[..., ReceiverServer],
+    hootsuite: Any,
+    db: Database,
+    platform: HootsuitePlatform,
 ) -> None:
-    pytest.importorskip("empause.engine.service", reason="the engine has not landed yet")
-    await set_paused(db, True)
-    start_receiver()
+    """Invariant 3 under a human reviewer: the approval's webhook sends it to the engine."""
+    service = pytest.importorskip("empause.engine.service", reason="the engine has not landed")
     control = hootsuite.control
+    control.reset(seed="demo", messages=10, rng=7)  # a small window: a quick pause
+    receiver = start_receiver()
+    engine = service.Engine(db, platform, receiver.settings)
+    await engine.pause(reason="Storm warning", by="tests")
     message = write_message(control, ahead=timedelta(hours=1), text="Parade route announced")
     await eventually(lambda: decided(db, message["id"], "held"))
 
@@ -99,6 +105,7 @@ async def test_a_human_approving_a_held_message_while_paused_does_not_publish_it
 
     await eventually(enforced)
     assert sandbox_message(control, message["id"])["state"] == "DELETED"
-    control.clock(advance_seconds=2 * 3600)  # past the original send time
-    published = control.state()["published"]
-    assert not [p for p in published if p["text"] == message["text"]]
+    control.clock(advance_seconds=2 * 3600)  # past the original time (publishes what is due)
+    assert not [p for p in control.state()["published"] if p["text"] == message["text"]]
+    copies = [m for m in control.state()["messages"] if m["text"] == message["text"]]
+    assert [m["state"] for m in copies if not m["deleted"]] == ["SCHEDULED"]  # moved, not lost

@@ -46,8 +46,9 @@ class InboxWorker:
         concurrency: int | None = None,
         batch: int = 200,
         poll_interval: float = 5.0,
-        max_attempts: int = 6,
+        max_attempts: int = 10,
         retry_delay: float = 0.5,
+        max_retry_delay: float = 30.0,
         team_ttl: float = 10.0,
     ):
         self.db = db
@@ -58,6 +59,7 @@ class InboxWorker:
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
+        self.max_retry_delay = max_retry_delay
         self.processed = 0
         self._not_before: dict[int, float] = {}
         self._wakeup = asyncio.Event()
@@ -166,7 +168,7 @@ class InboxWorker:
                 log("prescreen.failed", level=logging.ERROR, attempts=attempts,
                     error=repr(exc), **where)  # fmt: skip
                 return
-            delay = self.retry_delay * 2 ** (attempts - 1)
+            delay = min(self.max_retry_delay, self.retry_delay * 2 ** (attempts - 1))
             self._not_before[event.id] = time.monotonic() + delay
             log("prescreen.retry", level=logging.WARNING, attempts=attempts, delay=delay,
                 error=repr(exc), **where)  # fmt: skip
