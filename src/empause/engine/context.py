@@ -1,0 +1,37 @@
+"""What every engine step needs: the database, the platform, the settings, the clocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from empause.config import Settings
+from empause.domain.timeutil import utcnow
+from empause.platforms.port import Platform
+from empause.store.db import Database
+
+
+@dataclass
+class Context:
+    db: Database
+    platform: Platform
+    settings: Settings
+    # The platform's time, which decides what is due (a sandbox's clock can be controlled).
+    # Operation timings (started_at, safe_at, finished_at) always use the wall clock.
+    clock: Callable[[], datetime] = utcnow
+    team_cache: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
+
+    @property
+    def organization_id(self) -> str:
+        return str(self.settings.organization_id)
+
+    @property
+    def concurrency(self) -> int:
+        return int(self.settings.concurrency)
+
+    def api_calls(self) -> int:
+        """Calls the platform has sent so far, if it counts them (the Hootsuite adapter does)."""
+        value: Any = getattr(self.platform, "api_calls", 0)
+        return int(value or 0)

@@ -1,0 +1,144 @@
+"""Holding the pause: messages that become due inside the window while paused are moved too.
+
+The rule, for a SCHEDULED message due in [now, now + horizon) while paused:
+- one of our own copies (a journal entry's new_id): pushed again, so a pause longer than its
+  horizon keeps the window clear (the window slides with the clock);
+- written by a current emergency-team member (asked of the platform, cached <= 60 s): left;
+- anything else (approved in the dashboard, created by another member): moved like the
+  pause's own messages, into the pause's journal, so resume restores it too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from empause.domain.model import Message, MessageState, Step, Strategy, may_publish_while_paused
+from empause.engine import journal
+from empause.engine.context import Context
+from empause.engine.executor import Executor, unwrap
+from empause.engine.journal import Job
+from empause.engine.pausing import OperationCounters, _record_error, neutralise_and_move
+from empause.engine.writer import JournalWriter
+from empause.store.models import JournalEntry, Operation, Organization
+
+TEAM_CACHE_SECONDS = 60.0
+
+
+@dataclass
+class Decisions:
+    moved: list[str] = field(default_factory=list)  # new to the journal
+    pushed_again: list[str] = field(default_factory=list)  # our copies, re-pushed
+    retried: list[str] = field(default_factory=list)  # failed before, tried again
+    allowed: list[str] = field(default_factory=list)  # emergency-team members' posts
+    ignored: list[str] = field(default_factory=list)  # out of the window, or handled
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "moved": len(self.moved),
+            "pushed_again": len(self.pushed_again),
+            "retried": len(self.retried),
+            "allowed": len(self.allowed),
+            "ignored": len(self.ignored),
+        }
+
+    def outcome(self, message_id: str) -> str:
+        for name in ("moved", "pushed_again", "retried", "allowed"):
+            if message_id in getattr(self, name):
+                return name
+        return "ignored"
+
+
+async def author_may_publish(ctx: Context, author_id: str | None, team_id: str) -> bool:
+    """Is the author in the emergency team right now (membership read at most 60 s ago)?"""
+    if not author_id:
+        return False
+    cached = ctx.team_cache.get(author_id)
+    if cached is None or time.monotonic() - cached[0] > TEAM_CACHE_SECONDS:
+        teams = await ctx.platform.member_team_ids(author_id)
+        cached = (time.monotonic(), {str(t) for t in teams})
+        ctx.team_cache[author_id] = cached
+    return may_publish_while_paused(cached[1], str(team_id))
+
+
+async def enforce(
+    ctx: Context, org: Organization, pause: Operation, messages: list[Message]
+) -> Decisions:
+    """Apply the rule to `messages` (as just read from the platform) and move what it says."""
+    now = ctx.clock()
+    horizon = timedelta(seconds=org.pause_horizon_s or pause.horizon_s or 7 * 86400)
+    shift = timedelta(seconds=org.pause_shift_s or pause.shift_s or 7 * 86400)
+    strategy = Strategy(org.pause_strategy or pause.strategy or Strategy.SHIFT.value)
+    end = now + horizon
+    decisions = Decisions()
+    async with ctx.db.sessions() as session:
+        ids = [m.id for m in messages]
+        by_copy: dict[str, JournalEntry] = {}
+        by_message: dict[str, JournalEntry] = {}
+        result = await session.execute(
+            select(JournalEntry).where(
+                JournalEntry.operation_id == pause.id,
+                (JournalEntry.new_id.in_(ids)) | (JournalEntry.message_id.in_(ids)),
+            )
+        )
+        for entry in result.scalars():
+            if entry.new_id in ids:
+                by_copy[entry.new_id] = entry
+            if entry.message_id in ids:
+                by_message[entry.message_id] = entry
+        fresh: list[Message] = []
+        jobs: list[Job] = []
+        for message in messages:
+            due = message.scheduled_send_time
+            if message.state != MessageState.SCHEDULED.value or not now <= due < end:
+                decisions.ignored.append(message.id)
+            elif message.id in by_copy:
+                entry = by_copy[message.id]
+                if entry.step != Step.CREATED.value:
+                    decisions.ignored.append(message.id)
+                    continue
+                # Durable before the copy is touched: crash -> the copy is neutralised again.
+                entry.step, entry.new_time, entry.attempts = Step.PLANNED.value, None, 0
+                jobs.append(journal.job_of(entry))
+                decisions.pushed_again.append(message.id)
+            elif message.id in by_message:
+                entry = by_message[message.id]
+                if entry.step == Step.FAILED.value and entry.new_time is None:
+                    entry.step = Step.PLANNED.value  # its neutralisation failed: try again
+                    jobs.append(journal.job_of(entry))
+                    decisions.retried.append(message.id)
+                else:
+                    decisions.ignored.append(message.id)
+            elif await author_may_publish(ctx, message.author_id, org.emergency_team_id):
+                decisions.allowed.append(message.id)
+            else:
+                fresh.append(message)
+                decisions.moved.append(message.id)
+        jobs.extend(await journal.journal_messages(session, pause, fresh))
+        if fresh:
+            op = await session.get(Operation, pause.id)
+            assert op is not None
+            op.in_scope += len(fresh)
+        await session.commit()
+    if not jobs:
+        return decisions
+    async with ctx.db.sessions() as session:
+        op = await session.get(Operation, pause.id)
+        assert op is not None
+    counters = OperationCounters(ctx, op)
+    try:
+        async with JournalWriter(ctx.db, op.id, counters.fields) as writer:
+            async with ctx.db.sessions() as session:
+                claimed = await journal.claimed_ids(session, op.organization_id)
+            executor = Executor(ctx.platform, writer, claimed)
+            await neutralise_and_move(ctx, executor, jobs, strategy, shift, end)
+    except Exception as exc:
+        error = unwrap(exc)
+        await _record_error(ctx, op.id, error)
+        if error is exc:
+            raise
+        raise error from exc
+    return decisions

@@ -1,0 +1,212 @@
+"""Executing a pause: list -> journal -> neutralise (soonest first) -> re-create.
+
+Pipelined for time to safety: each page is journaled and queued the moment it arrives
+(pages come soonest-first), while workers already neutralise the most urgent queued message.
+Every neutralisation finishes before the first re-creation. Restartable from the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from empause.domain.model import OperationStatus, Step, Strategy, shifted_time
+from empause.domain.timeutil import utcnow
+from empause.engine import journal
+from empause.engine.context import Context
+from empause.engine.executor import (
+    TRANSIENT_BACKOFF,
+    Executor,
+    Progress,
+    UpstreamUnavailable,
+    run_jobs,
+    run_pool,
+    stop_workers,
+    unwrap,
+)
+from empause.engine.journal import Job
+from empause.engine.writer import JournalWriter
+from empause.platforms.port import Transient
+from empause.store.models import Operation
+
+log = logging.getLogger(__name__)
+
+
+class OperationCounters:
+    """The Operation row's live figures, written with each group commit."""
+
+    def __init__(self, ctx: Context, op: Operation):
+        self.ctx = ctx
+        self.base_calls = op.api_calls
+        self.start_calls = ctx.api_calls()
+        self.in_scope = op.in_scope
+        self.extra: dict[str, Any] = {}
+
+    def api_calls(self) -> int:
+        return self.base_calls + self.ctx.api_calls() - self.start_calls
+
+    def fields(self) -> dict[str, Any]:
+        fields = {"api_calls": self.api_calls(), "in_scope": self.in_scope, **self.extra}
+        self.extra = {}
+        return fields
+
+
+async def neutralise_and_move(
+    ctx: Context,
+    executor: Executor,
+    jobs: list[Job],
+    strategy: Strategy,
+    shift: timedelta,
+    not_before: datetime,
+) -> None:
+    """Neutralise every PLANNED job, then (shift) re-create every NEUTRALISED one."""
+    after = Step.HELD if strategy is Strategy.HOLD else Step.NEUTRALISED
+    planned = [j for j in jobs if j.step is Step.PLANNED]
+    executor.start_phase("neutralising", len(planned))
+    await run_jobs(planned, lambda j: executor.neutralise(j, after), ctx.concurrency)
+    await executor.writer.flush()
+    if strategy is Strategy.SHIFT:
+        await recreate(
+            ctx, executor, [j for j in jobs if j.step is Step.NEUTRALISED], shift, not_before
+        )
+
+
+async def recreate(
+    ctx: Context, executor: Executor, jobs: list[Job], shift: timedelta, not_before: datetime
+) -> None:
+    executor.start_phase("re-creating", len(jobs))
+
+    async def create(job: Job) -> None:
+        when = shifted_time(job.message.scheduled_send_time, shift, not_before)
+        await executor.create(job, when, Step.CREATED)
+
+    await run_jobs(jobs, create, ctx.concurrency)
+
+
+async def execute_pause(ctx: Context, op_id: int, progress: Progress | None = None) -> None:
+    """Run (or continue) a pause operation until every entry is in a terminal step."""
+    async with ctx.db.sessions() as session:
+        op = await session.get(Operation, op_id)
+        assert op is not None
+        pending = [
+            journal.job_of(e)
+            for e in await journal.entries(session, op.id, (Step.PLANNED, Step.NEUTRALISED))
+        ]
+        claimed = await journal.claimed_ids(session, op.organization_id)
+    strategy = Strategy(op.strategy or Strategy.SHIFT.value)
+    shift = timedelta(seconds=op.shift_s or 7 * 86400)
+    horizon = timedelta(seconds=op.horizon_s or 7 * 86400)
+    running = op.status == OperationStatus.RUNNING.value
+    # The first run keeps the pause's own window; leftovers of a later enforcement must
+    # clear the window as it is now.
+    not_before = op.window_end if running and op.window_end else ctx.clock() + horizon
+    counters = OperationCounters(ctx, op)
+    try:
+        async with JournalWriter(ctx.db, op.id, counters.fields) as writer:
+            executor = Executor(ctx.platform, writer, claimed, progress)
+            after = Step.HELD if strategy is Strategy.HOLD else Step.NEUTRALISED
+            planned = [j for j in pending if j.step is Step.PLANNED]
+            queue: asyncio.PriorityQueue[tuple[object, ...]] = asyncio.PriorityQueue()
+            for n, job in enumerate(planned):
+                queue.put_nowait((*job.sort_key, n, job))
+            executor.start_phase("neutralising", len(planned))
+            listed: list[Job] = []
+
+            async def produce() -> None:
+                try:
+                    if not op.listed:
+                        await _list_into(ctx, op, queue, listed, executor, counters)
+                        counters.extra["listed"] = True
+                finally:
+                    stop_workers(queue, ctx.concurrency)
+
+            async with asyncio.TaskGroup() as group:
+                group.create_task(produce())
+                group.create_task(
+                    run_pool(queue, lambda j: executor.neutralise(j, after), ctx.concurrency)
+                )
+            await writer.flush()
+            if op.safe_at is None:
+                counters.extra["safe_at"] = utcnow()
+                await writer.flush()
+            if strategy is Strategy.SHIFT:
+                moving = [j for j in (*pending, *listed) if j.step is Step.NEUTRALISED]
+                await recreate(ctx, executor, moving, shift, not_before)
+    except Exception as exc:
+        error = unwrap(exc)
+        await _record_error(ctx, op.id, error)
+        if error is exc:
+            raise
+        raise error from exc
+    await finish(ctx, op.id)
+
+
+async def _list_into(
+    ctx: Context,
+    op: Operation,
+    queue: asyncio.PriorityQueue[tuple[object, ...]],
+    listed: list[Job],
+    executor: Executor,
+    counters: OperationCounters,
+) -> None:
+    """Journal each page as it arrives and hand it to the workers at once."""
+    assert op.window_start is not None and op.window_end is not None
+    for wait in (*TRANSIENT_BACKOFF, None):
+        try:
+            async for page in ctx.platform.scheduled_pages(op.window_start, op.window_end):
+                async with ctx.db.sessions() as session:
+                    jobs = await journal.journal_messages(session, op, page)
+                    await session.commit()
+                counters.in_scope += len(jobs)
+                executor.add_total(len(jobs))
+                for job in jobs:
+                    queue.put_nowait((*job.sort_key, len(listed), job))
+                    listed.append(job)
+            return
+        except Transient as exc:  # listing again is harmless: known messages are skipped
+            if wait is None:
+                raise UpstreamUnavailable(f"listing scheduled messages: {exc}") from exc
+            log.warning("listing failed (%s); listing again in %.1fs", exc, wait)
+            await asyncio.sleep(wait)
+
+
+async def _record_error(ctx: Context, op_id: int, error: BaseException) -> None:
+    async with ctx.db.sessions() as session:
+        op = await session.get(Operation, op_id)
+        if op is not None:
+            op.error = f"{type(error).__name__}: {error}"[:2000]
+            await session.commit()
+
+
+async def finish(ctx: Context, op_id: int) -> dict[str, int]:
+    """Mark the operation done (or failed, if entries need a human), with an audit event."""
+    async with ctx.db.sessions() as session:
+        op = await session.get(Operation, op_id)
+        assert op is not None
+        steps = await journal.counts_by_step(session, op.id)
+        first_finish = op.finished_at is None
+        op.status = (
+            OperationStatus.FAILED.value
+            if steps.get(Step.FAILED.value)
+            else OperationStatus.DONE.value
+        )
+        op.error = None
+        if first_finish:
+            op.finished_at = utcnow()
+            if op.safe_at is None:
+                op.safe_at = op.finished_at
+            journal.audit(
+                session,
+                op.organization_id,
+                op.requested_by,
+                f"{op.kind}.finished",
+                operation_id=op.id,
+                status=op.status,
+                in_scope=op.in_scope if op.kind == "pause" else sum(steps.values()),
+                steps=steps,
+                api_calls=op.api_calls,
+            )
+        await session.commit()
+        return steps

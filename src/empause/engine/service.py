@@ -1,0 +1,318 @@
+"""The engine's public face, used by the CLI, the web app and the webhook worker.
+
+Every method that changes anything holds the organization's lock (one pause, resume or
+sweep at a time, across processes) and first finishes whatever a crashed run left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from empause.config import Settings
+from empause.domain.model import (
+    OperationKind,
+    OperationStatus,
+    Restore,
+    Step,
+    Strategy,
+)
+from empause.domain.timeutil import format_time, parse_duration, utcnow
+from empause.engine import journal
+from empause.engine.context import Context
+from empause.engine.enforcement import enforce
+from empause.engine.executor import Progress
+from empause.engine.lock import Busy, OrganizationLock
+from empause.engine.pausing import execute_pause
+from empause.engine.resuming import execute_resume, plan_resume
+from empause.engine.status import operation_summary, read_status
+from empause.platforms.port import Platform
+from empause.store.db import Database
+from empause.store.models import JournalEntry, Operation, Organization
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Busy", "Engine"]
+
+
+def _duration(value: str | timedelta | None, default: timedelta, name: str) -> timedelta:
+    result = default if value is None else parse_duration(value)
+    if result <= timedelta(0):
+        raise ValueError(f"--{name} must be positive (e.g. 7d, 12h, 30m)")
+    return result
+
+
+class Engine:
+    """Pause, resume, enforce and recover one organization on one platform."""
+
+    def __init__(
+        self,
+        db: Database,
+        platform: Platform,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        lock_timeout: float = 30.0,
+    ):
+        self.ctx = Context(db=db, platform=platform, settings=settings, clock=clock)
+        self.lock_timeout = lock_timeout
+
+    @property
+    def organization_id(self) -> str:
+        return self.ctx.organization_id
+
+    def _lock(self, timeout: float | None = None) -> OrganizationLock:
+        return OrganizationLock(
+            self.ctx.db, self.organization_id, self.lock_timeout if timeout is None else timeout
+        )
+
+    async def _organization(self) -> None:
+        async with self.ctx.db.sessions() as session:
+            await journal.ensure_organization(session, self.ctx.settings)
+            await session.commit()
+
+    # -- pause ------------------------------------------------------------------------------
+
+    async def pause(
+        self,
+        reason: str,
+        by: str,
+        strategy: str | Strategy | None = None,
+        horizon: str | timedelta | None = None,
+        shift: str | timedelta | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Move every SCHEDULED message due in [now, now + horizon) out of the window.
+
+        Pressing it while paused changes nothing but finishing unfinished work, and says so.
+        """
+        if not reason or not reason.strip():
+            raise ValueError("a reason is required (it is shown in the banner and the audit log)")
+        chosen = Strategy(strategy or Strategy.SHIFT)
+        horizon_td = _duration(horizon, self.ctx.settings.horizon, "horizon")
+        shift_td = _duration(shift, self.ctx.settings.shift, "shift")
+        await self._organization()
+        async with self._lock():
+            await self._recover_locked(progress)
+            async with self.ctx.db.sessions() as session:
+                org = await journal.lock_organization(session, self.organization_id)
+                assert org is not None
+                if org.paused:
+                    op = await journal.pause_operation_before(session, self.organization_id)
+                    summary = await operation_summary(session, op) if op else {}
+                    return {**summary, "already_paused": True, "paused": True}
+                now = self.ctx.clock()
+                op = Operation(
+                    organization_id=org.id,
+                    kind=OperationKind.PAUSE.value,
+                    status=OperationStatus.RUNNING.value,
+                    strategy=chosen.value,
+                    horizon_s=int(horizon_td.total_seconds()),
+                    shift_s=int(shift_td.total_seconds()),
+                    requested_by=by,
+                    reason=reason,
+                    window_start=now,
+                    window_end=now + horizon_td,
+                    started_at=utcnow(),
+                )
+                session.add(op)
+                # The pause flag and the operation commit together: never one without the other.
+                org.paused = True
+                org.pause_reason = reason
+                org.paused_by = by
+                org.paused_since = utcnow()
+                org.pause_strategy = chosen.value
+                org.pause_horizon_s = op.horizon_s
+                org.pause_shift_s = op.shift_s
+                await session.flush()
+                journal.audit(
+                    session, org.id, by, "pause.started", operation_id=op.id, reason=reason,
+                    strategy=chosen.value, horizon_seconds=op.horizon_s, shift_seconds=op.shift_s,
+                    window_start=format_time(now), window_end=format_time(now + horizon_td),
+                )  # fmt: skip
+                await session.commit()
+                op_id = op.id
+            await execute_pause(self.ctx, op_id, progress)
+            return {**await self._summary(op_id), "already_paused": False, "paused": True}
+
+    # -- resume -----------------------------------------------------------------------------
+
+    async def resume(
+        self, restore: str | Restore = Restore.ORIGINAL, by: str = "system",
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Lift the pause; `original` also puts moved messages back at their own times."""
+        chosen = Restore(restore)
+        await self._organization()
+        async with self._lock():
+            await self._recover_locked(progress)
+            async with self.ctx.db.sessions() as session:
+                org = await journal.lock_organization(session, self.organization_id)
+                assert org is not None
+                if not org.paused:
+                    last = await journal.latest_operation(session, self.organization_id)
+                    summary = await operation_summary(session, last) if last else {}
+                    return {**summary, "not_paused": True, "paused": False}
+                pause = await journal.pause_operation_before(session, self.organization_id)
+                op = Operation(
+                    organization_id=org.id,
+                    kind=OperationKind.RESUME.value,
+                    status=OperationStatus.RUNNING.value,
+                    restore=chosen.value,
+                    strategy=org.pause_strategy,
+                    requested_by=by,
+                    reason=org.pause_reason,
+                    started_at=utcnow(),
+                    listed=True,
+                )
+                session.add(op)
+                await session.flush()
+                planned = await plan_resume(session, pause, op, chosen, self.ctx.clock())
+                op.in_scope = planned
+                org.paused = False
+                for name in ("pause_reason", "paused_by", "paused_since", "pause_strategy",
+                             "pause_horizon_s", "pause_shift_s"):  # fmt: skip
+                    setattr(org, name, None)
+                journal.audit(
+                    session, org.id, by, "resume.started", operation_id=op.id,
+                    restore=chosen.value, pause_operation_id=pause.id if pause else None,
+                    planned=planned,
+                )  # fmt: skip
+                await session.commit()
+                op_id = op.id
+            await execute_resume(self.ctx, op_id, progress)
+            return {**await self._summary(op_id), "not_paused": False, "paused": False}
+
+    # -- enforcement ------------------------------------------------------------------------
+
+    async def _paused(self) -> tuple[Organization, Operation] | None:
+        async with self.ctx.db.sessions() as session:
+            org = await session.get(Organization, self.organization_id)
+            if org is None or not org.paused:
+                return None
+            pause = await journal.pause_operation_before(session, self.organization_id)
+            return (org, pause) if pause is not None else None
+
+    async def enforce_message(self, message_id: str) -> str:
+        """One message (from a webhook): 'moved', 'pushed_again', 'allowed', 'ignored', ...
+
+        Raises Busy if a pause or resume holds the organization longer than the lock timeout:
+        the caller retries later (the periodic sweep is the safety net).
+        """
+        if await self._paused() is None:
+            return "not paused"
+        async with self._lock():
+            await self._recover_locked(None)
+            state = await self._paused()
+            if state is None:
+                return "not paused"
+            message = await self.ctx.platform.get_message(str(message_id))
+            if message is None:
+                return "gone"
+            decisions = await enforce(self.ctx, state[0], state[1], [message])
+            outcome = decisions.outcome(message.id)
+            if outcome != "ignored":
+                await self._audit_enforce(decisions, via="webhook")
+            return outcome
+
+    async def sweep(self) -> dict[str, Any]:
+        """List the window and apply the enforcement rule to everything in it."""
+        if await self._paused() is None:
+            return {"paused": False}
+        try:
+            async with self._lock(timeout=1.0):
+                await self._recover_locked(None)
+                state = await self._paused()
+                if state is None:
+                    return {"paused": False}
+                org, pause = state
+                now = self.ctx.clock()
+                horizon = timedelta(seconds=org.pause_horizon_s or 7 * 86400)
+                messages = [
+                    m
+                    async for page in self.ctx.platform.scheduled_pages(now, now + horizon)
+                    for m in page
+                ]
+                decisions = await enforce(self.ctx, org, pause, messages)
+        except Busy:
+            return {"paused": True, "busy": True}
+        counts = decisions.counts()
+        if counts["moved"] or counts["pushed_again"] or counts["retried"]:
+            await self._audit_enforce(decisions, via="sweep")
+        return {"paused": True, "listed": len(messages), **counts}
+
+    async def run_sweeper(self, stop: asyncio.Event | None = None) -> None:
+        """Sweep every `settings.sweep_interval` until `stop` is set (for the web server)."""
+        stop = stop or asyncio.Event()
+        interval = max(1.0, self.ctx.settings.sweep_interval.total_seconds())
+        while not stop.is_set():
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("enforcement sweep failed; trying again next interval")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+
+    async def _audit_enforce(self, decisions: Any, via: str) -> None:
+        async with self.ctx.db.sessions() as session:
+            journal.audit(
+                session, self.organization_id, "system", "enforce", via=via,
+                **decisions.counts(), message_ids=(decisions.moved + decisions.pushed_again)[:100],
+            )  # fmt: skip
+            await session.commit()
+
+    # -- recovery and status ----------------------------------------------------------------
+
+    async def recover(self, progress: Progress | None = None) -> list[dict[str, Any]]:
+        """Finish every operation a crashed process left unfinished (call at start-up)."""
+        await self._organization()
+        async with self._lock():
+            return await self._recover_locked(progress)
+
+    async def _recover_locked(self, progress: Progress | None) -> list[dict[str, Any]]:
+        finished: list[int] = []
+        async with self.ctx.db.sessions() as session:
+            unfinished = await journal.unfinished_operations(session, self.organization_id)
+            org = await session.get(Organization, self.organization_id)
+            leftovers: Operation | None = None
+            if org is not None and org.paused:
+                pause = await journal.pause_operation_before(session, self.organization_id)
+                if pause is not None and pause.status != OperationStatus.RUNNING.value:
+                    rest = await session.execute(
+                        select(JournalEntry.id)
+                        .where(
+                            JournalEntry.operation_id == pause.id,
+                            JournalEntry.step.in_([Step.PLANNED.value, Step.NEUTRALISED.value]),
+                        )
+                        .limit(1)
+                    )
+                    if rest.first() is not None:
+                        leftovers = pause  # an enforcement interrupted mid-way
+        for op in unfinished:
+            log.warning("continuing unfinished %s operation %s", op.kind, op.id)
+            if op.kind == OperationKind.PAUSE.value:
+                await execute_pause(self.ctx, op.id, progress)
+            elif op.kind == OperationKind.RESUME.value:
+                await execute_resume(self.ctx, op.id, progress)
+            finished.append(op.id)
+        if leftovers is not None:
+            await execute_pause(self.ctx, leftovers.id, progress)
+            finished.append(leftovers.id)
+        return [{**await self._summary(op_id), "recovered": True} for op_id in finished]
+
+    async def _summary(self, op_id: int) -> dict[str, Any]:
+        async with self.ctx.db.sessions() as session:
+            op = await session.get(Operation, op_id)
+            assert op is not None
+            return await operation_summary(session, op)
+
+    async def status(self) -> dict[str, Any]:
+        async with self.ctx.db.sessions() as session:
+            return await read_status(session, self.organization_id)
