@@ -383,3 +383,18 @@ async def test_client_credentials_only_in_basic_auth(sandbox):
             http, sandbox.base_url, CLIENT_ID, CLIENT_SECRET, ORG_ID
         )
         assert tokens.refresh_token is None and not tokens.expired()
+
+
+async def test_from_settings_counts_api_calls(sandbox):
+    from empause.config import Settings
+
+    reset_registry()
+    settings = Settings(hootsuite_base_url=sandbox.base_url, organization_id=ORG_ID)
+    hootsuite = HootsuitePlatform.from_settings(settings)
+    try:
+        assert hootsuite.name == "hootsuite" and hootsuite.moves_in_place is False
+        assert await hootsuite.member_team_ids(EM_MEMBER_ID)
+        assert hootsuite.api_calls == 2  # one token, one GET
+    finally:
+        await hootsuite.aclose()
+        reset_registry()

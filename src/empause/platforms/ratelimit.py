@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 REMAINING_HEADER = "X-Account-Rate-Limit-Requests-Remaining"
+_HISTORY = 5.0  # seconds of send times kept beyond one span
 
 
 class RateLimiter:
@@ -63,15 +64,16 @@ class RateLimiter:
 
     def _delay(self, now: float) -> float:
         span = self.span
-        while self._log and self._log[0] <= now - span:
+        # Keep a few seconds of history: `observe` looks back past one span.
+        while self._log and self._log[0] <= now - span - _HISTORY:
             self._log.popleft()
         delay = max(0.0, self._blocked_until - now)
         if len(self._log) >= self.capacity:
             delay = max(delay, self._log[-self.capacity] + span - now)
         return delay
 
-    async def acquire(self) -> None:
-        """Wait for a slot, then count this request as sent now."""
+    async def acquire(self) -> float:
+        """Wait for a slot, count this request as sent now, and return that moment."""
         async with self._get_lock():  # FIFO: waiters are served in arrival order
             while True:
                 delay = self._delay(self._clock())
@@ -79,7 +81,9 @@ class RateLimiter:
                     break
                 self.waited += delay
                 await self._sleep(delay)
-            self._log.append(self._clock())
+            sent_at = self._clock()
+            self._log.append(sent_at)
+            return sent_at
 
     def block(self, seconds: float | None = None) -> None:
         """Hold every task back until the server's current window has surely ended."""
@@ -87,28 +91,32 @@ class RateLimiter:
         until = self._clock() + (self.period + self.margin if seconds is None else seconds)
         self._blocked_until = max(self._blocked_until, until)
 
-    def observe(self, remaining: int | None) -> None:
-        """Feed the server's remaining-requests count from a response.
+    def observe(self, remaining: int | None, sent_at: float | None = None) -> None:
+        """Feed the server's remaining-requests count from the response to a request.
 
-        Zero is normal when our own requests filled the window (the log already spaces the
-        next one); it only means "wait" when we sent fewer than the limit ourselves, i.e.
-        another client of the same account is spending the budget.
+        Zero is normal when our own requests filled the server's window (the log already
+        spaces the next one); it only means "wait" when we sent fewer than the limit in any
+        window that could be the server's, i.e. another client of the same account is
+        spending the budget. `sent_at` (from `acquire`) widens that look-back by the round
+        trip, so slow responses are not mistaken for someone else's traffic.
         """
         if remaining is None or remaining > 0:
             return
         now = self._clock()
-        ours = sum(1 for t in self._log if t > now - self.period - self.margin)
+        rtt = max(0.0, now - sent_at) if sent_at is not None else 0.0
+        since = now - self.period - self.margin - rtt
+        ours = sum(1 for t in self._log if t > since)
         if ours < self.capacity:
             self.block()
 
-    def observe_headers(self, headers: object) -> None:
+    def observe_headers(self, headers: object, sent_at: float | None = None) -> None:
         """`observe` the remaining count from an httpx.Headers-like mapping, if present."""
         getter = getattr(headers, "get", None)
         value = getter(REMAINING_HEADER) if getter else None
         if value is None:
             return
         try:
-            self.observe(int(float(value)))
+            self.observe(int(float(value)), sent_at)
         except ValueError:
             return
 

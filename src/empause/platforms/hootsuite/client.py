@@ -95,7 +95,7 @@ class HootsuiteClient:
         unseen_outcome = False
         while True:
             token = await self._token_provider(refused)
-            await self.limiter.acquire()
+            sent_at = await self.limiter.acquire()
             self.api_calls += 1
             try:
                 response = await self.http.request(
@@ -114,7 +114,7 @@ class HootsuiteClient:
                 unseen_outcome = True
                 problem = f"{method} {path}: {exc!r}"
             else:
-                self.limiter.observe_headers(response.headers)
+                self.limiter.observe_headers(response.headers, sent_at)
                 status = response.status_code
                 body = _decode(response)
                 if 200 <= status < 300 and not (envelope.errors_of(body) and not body.get("data")):
