@@ -1,0 +1,71 @@
+"""Holding the pause: new messages in the window are moved unless an EM member wrote them;
+our own copies are pushed again when the window slides over them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from empause.domain.timeutil import format_time, parse_time
+from empause.sandbox.seed import ADMIN_MEMBER_ID, EM_MEMBER_ID, PROFILE_IDS, STAFF_MEMBER_ID
+
+from .conftest import WEEK, copies_of, in_window, messages_by_id, state
+
+
+def post(sandbox, member_id: str, when, text: str) -> dict:
+    sandbox.control.set_member(member_id, needs_approval=False)
+    token = sandbox.control.token(member_id=member_id)
+    return sandbox.control.create_message(
+        token, text=text, socialProfileIds=[PROFILE_IDS[0]], scheduledSendTime=format_time(when),
+        tags=["late"],
+    )  # fmt: skip
+
+
+async def test_staff_message_is_moved_em_message_publishes(engine, fast_sandbox):
+    await engine.pause("storm", by="tester")
+    now = fast_sandbox.sandbox.clock.now()
+    staff = post(fast_sandbox, STAFF_MEMBER_ID, now + timedelta(minutes=10), "staff post")
+    em = post(fast_sandbox, EM_MEMBER_ID, now + timedelta(minutes=10), "official update")
+    assert await engine.enforce_message(staff["id"]) == "moved"
+    assert await engine.enforce_message(em["id"]) == "allowed"
+    assert await engine.enforce_message(staff["id"]) == "gone"
+    after = state(fast_sandbox)
+    assert messages_by_id(after)[staff["id"]]["state"] == "DELETED"
+    original = messages_by_id(after)[staff["id"]]
+    when = parse_time(staff["scheduledSendTime"]) + WEEK
+    assert len(copies_of(after, original, when)) == 1
+    fast_sandbox.control.clock(advance_seconds=15 * 60)
+    published = [p["message_id"] for p in state(fast_sandbox)["published"]]
+    assert published == [em["id"]]  # only the emergency team's post went out
+    status = await engine.status()
+    assert status["last_operation"]["in_scope"] == status["moved"]
+
+
+async def test_sweep_moves_and_pushes_copies_again(engine, fast_sandbox):
+    pause = await engine.pause("storm", by="tester")
+    now = fast_sandbox.sandbox.clock.now()
+    staff = post(fast_sandbox, STAFF_MEMBER_ID, now + timedelta(hours=2), "staff post")
+    swept = await engine.sweep()
+    assert swept["moved"] == 1 and swept["pushed_again"] == 0
+    # A pause longer than its horizon: a day later the window covers the first day's copies.
+    fast_sandbox.control.clock(advance_seconds=86400)
+    swept = await engine.sweep()
+    assert swept["pushed_again"] > 0
+    snapshot = state(fast_sandbox)
+    now = fast_sandbox.sandbox.clock.now()
+    left = in_window(snapshot, now, now + WEEK)
+    authors = {(m.get("createdByMember") or {}).get("id") for m in left.values()}
+    assert authors <= {EM_MEMBER_ID, ADMIN_MEMBER_ID}  # only the emergency team's posts
+    assert snapshot["published"] == []  # nothing went out while paused
+    assert staff["id"] in messages_by_id(snapshot)
+    resumed = await engine.resume("original", by="tester")
+    assert resumed["failed"] == 0
+    # First-day messages' times have passed: they stay shifted, listed for review.
+    assert resumed["kept"] == swept["pushed_again"]  # the staff post among them
+    status = await engine.status()
+    assert len(status["review"]) == resumed["kept"]
+    assert pause["operation_id"] < resumed["operation_id"]
+
+
+async def test_not_paused_enforcement_is_a_no_op(engine, fast_sandbox):
+    assert await engine.enforce_message("123") == "not paused"
+    assert await engine.sweep() == {"paused": False}

@@ -1,0 +1,72 @@
+"""Resume (original / keep / hold) and idempotence: pressing twice is harmless."""
+
+from __future__ import annotations
+
+from empause.domain.timeutil import parse_time
+
+from .conftest import WEEK, copies_of, in_window, live, messages_by_id, state
+
+
+async def test_resume_original_puts_everything_back(engine, fast_sandbox):
+    before = state(fast_sandbox)
+    pause = await engine.pause("storm", by="tester")
+    start, end = parse_time(pause["window_start"]), parse_time(pause["window_end"])
+    expected = in_window(before, start, end)
+    summary = await engine.resume("original", by="tester")
+    assert summary["status"] == "done" and summary["paused"] is False
+    assert summary["moved"] == len(expected) and summary["failed"] == 0
+    after = state(fast_sandbox)
+    for original in expected.values():
+        when = parse_time(original["scheduledSendTime"])
+        assert len(copies_of(after, original, when)) == 1  # back at its own time, once
+        assert copies_of(after, original, when + WEEK) == []  # the shifted copy is gone
+    assert len(live(after)) == len(live(before))
+    status = await engine.status()
+    assert status["paused"] is False and status["review"] == []
+
+
+async def test_resume_keep_only_lifts_the_pause(engine, fast_sandbox):
+    before = state(fast_sandbox)
+    pause = await engine.pause("storm", by="tester")
+    start, end = parse_time(pause["window_start"]), parse_time(pause["window_end"])
+    expected = in_window(before, start, end)
+    calls = engine.ctx.api_calls()
+    summary = await engine.resume("keep", by="tester")
+    assert engine.ctx.api_calls() == calls and summary["paused"] is False
+    after = state(fast_sandbox)
+    for original in expected.values():
+        when = parse_time(original["scheduledSendTime"]) + WEEK
+        assert len(copies_of(after, original, when)) == 1
+
+
+async def test_hold_then_resume_recreates_at_original_time(engine, fast_sandbox):
+    before = state(fast_sandbox)
+    pause = await engine.pause("storm", by="tester", strategy="hold")
+    start, end = parse_time(pause["window_start"]), parse_time(pause["window_end"])
+    expected = in_window(before, start, end)
+    summary = await engine.resume("keep", by="tester")  # held messages come back either way
+    assert summary["steps"] == {"restored": len(expected)}
+    after = state(fast_sandbox)
+    for original in expected.values():
+        assert len(copies_of(after, original, parse_time(original["scheduledSendTime"]))) == 1
+    assert len(live(after)) == len(live(before))
+
+
+async def test_pause_twice_and_resume_twice_are_harmless(engine, fast_sandbox):
+    first = await engine.pause("storm", by="tester")
+    snapshot = messages_by_id(state(fast_sandbox))
+    calls = engine.ctx.api_calls()
+    second = await engine.pause("storm again", by="someone else")
+    assert second["already_paused"] is True and second["operation_id"] == first["operation_id"]
+    assert engine.ctx.api_calls() == calls
+    assert messages_by_id(state(fast_sandbox)) == snapshot
+    status = await engine.status()
+    assert status["paused"] and status["reason"] == "storm" and status["by"] == "tester"
+
+    resumed = await engine.resume("original", by="tester")
+    snapshot = messages_by_id(state(fast_sandbox))
+    calls = engine.ctx.api_calls()
+    again = await engine.resume("original", by="tester")
+    assert again["not_paused"] is True and again["operation_id"] == resumed["operation_id"]
+    assert engine.ctx.api_calls() == calls
+    assert messages_by_id(state(fast_sandbox)) == snapshot
