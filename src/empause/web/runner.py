@@ -29,7 +29,8 @@ class OperationRunner:
 
     @property
     def busy(self) -> bool:
-        return any(not task.done() for task in self._tasks)
+        """An operation is queued or running (the idle sweeper loop does not count)."""
+        return any(not t.done() and t.get_name() != "sweeper" for t in self._tasks)
 
     def _spawn(self, name: str, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
