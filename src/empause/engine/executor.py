@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], object]
 
-TRANSIENT_BACKOFF = (0.5, 1.0, 2.0, 4.0)  # on top of the adapter's own retries
+TRANSIENT_BACKOFF = (0.5, 1.0, 2.0)  # on top of the adapter's own retries
 MAX_CREATE_ATTEMPTS = 12
 
 

@@ -28,7 +28,7 @@ from empause.engine.executor import (
 )
 from empause.engine.journal import Job
 from empause.engine.writer import JournalWriter
-from empause.platforms.port import Transient
+from empause.platforms.port import Ambiguous, Transient
 from empause.store.models import Operation
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ async def _list_into(
                     queue.put_nowait((*job.sort_key, len(listed), job))
                     listed.append(job)
             return
-        except Transient as exc:  # listing again is harmless: known messages are skipped
+        except (Transient, Ambiguous) as exc:  # listing again is harmless: known ones are skipped
             if wait is None:
                 raise UpstreamUnavailable(f"listing scheduled messages: {exc}") from exc
             log.warning("listing failed (%s); listing again in %.1fs", exc, wait)

@@ -137,8 +137,33 @@ class Engine:
                 )  # fmt: skip
                 await session.commit()
                 op_id = op.id
-            await execute_pause(self.ctx, op_id, progress)
+            try:
+                await execute_pause(self.ctx, op_id, progress)
+            except Exception:
+                await self._abandon_if_untouched(op_id)
+                raise
             return {**await self._summary(op_id), "already_paused": False, "paused": True}
+
+    async def _abandon_if_untouched(self, op_id: int) -> None:
+        """A pause that failed before it journaled anything (bad credentials, upstream down)
+        changed nothing upstream: lift the flag rather than show a pause that is not there."""
+        async with self.ctx.db.sessions() as session:
+            op = await session.get(Operation, op_id)
+            if op is None or await journal.counts_by_step(session, op_id) or op.listed:
+                return
+            org = await journal.lock_organization(session, self.organization_id)
+            assert org is not None
+            op.status = OperationStatus.FAILED.value
+            op.finished_at = utcnow()
+            org.paused = False
+            for name in ("pause_reason", "paused_by", "paused_since", "pause_strategy",
+                         "pause_horizon_s", "pause_shift_s"):  # fmt: skip
+                setattr(org, name, None)
+            journal.audit(
+                session, org.id, op.requested_by, "pause.aborted", operation_id=op.id,
+                error=op.error,
+            )  # fmt: skip
+            await session.commit()
 
     # -- resume -----------------------------------------------------------------------------
 

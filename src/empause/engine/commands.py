@@ -1,0 +1,267 @@
+"""`empause pause | resume | status`: the engine from a terminal or a script.
+
+This is the CLI layer, so it is where the platform adapter is chosen and built; the engine
+itself only sees the port. Every failure ends in one clear line on stderr and a non-zero
+exit code, never a traceback: 2 bad option, 3 credentials refused, 4 upstream unreachable
+or failing, 5 another operation running, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+
+from empause.config import Settings
+from empause.domain.model import Restore, Strategy
+from empause.domain.timeutil import parse_duration
+
+EXIT_USAGE, EXIT_AUTH, EXIT_UPSTREAM, EXIT_BUSY, EXIT_OTHER = 2, 3, 4, 5, 1
+REQUIRED = (
+    "database_url",
+    "hootsuite_base_url",
+    "hootsuite_client_id",
+    "hootsuite_client_secret",
+    "organization_id",
+    "emergency_team_id",
+)
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"EMPAUSE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        _fail(EXIT_USAGE, f"invalid configuration: {problems}")
+    missing = [f"EMPAUSE_{name.upper()}" for name in REQUIRED if not str(getattr(settings, name))]
+    if missing:
+        _fail(EXIT_USAGE, f"missing configuration: set {', '.join(missing)} (environment or .env)")
+    return settings
+
+
+def _duration_option(name: str, value: str) -> None:
+    try:
+        if parse_duration(value).total_seconds() <= 0:
+            raise ValueError
+    except ValueError:
+        _fail(
+            EXIT_USAGE, f"invalid --{name} {value!r}: use a positive duration such as 7d, 12h, 30m"
+        )
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A Rich progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("starting", total=None)
+
+        def update(done: int, total: int, phase: str) -> None:
+            bar.update(task, completed=done, total=max(total, done) or None, description=phase)
+
+        yield update
+
+
+def _connection_refused(error: BaseException) -> bool:
+    text = str(error)
+    return any(s in text for s in ("ConnectError", "Connection refused", "unreachable"))
+
+
+def _run(
+    settings: Settings,
+    action: Callable[[Any, Any], Awaitable[dict[str, Any]]],
+    *,
+    platform: bool = True,
+) -> dict[str, Any]:
+    """Migrate, build the engine, finish unfinished work, run `action`; map errors to exits."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from empause.engine.executor import unwrap
+    from empause.engine.lock import Busy
+    from empause.platforms.port import Ambiguous, AuthError, Permanent, Transient
+
+    url = make_url(settings.database_url)
+    shown_db = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        folder = Path(url.database).expanduser().resolve().parent
+        if not folder.is_dir():
+            _fail(
+                EXIT_OTHER,
+                f"database {shown_db}: folder {folder} does not exist; check EMPAUSE_DATABASE_URL",
+            )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        return asyncio.run(_with_engine(settings, action, platform))
+    except Exception as exc:
+        error = unwrap(exc)
+        if isinstance(error, ValueError):
+            _fail(EXIT_USAGE, str(error))
+        if isinstance(error, AuthError):
+            _fail(
+                EXIT_AUTH,
+                f"Hootsuite refused the credentials ({error}); check EMPAUSE_HOOTSUITE_CLIENT_ID, "
+                "EMPAUSE_HOOTSUITE_CLIENT_SECRET and EMPAUSE_ORGANIZATION_ID",
+            )
+        if isinstance(error, Transient | Ambiguous):
+            where = settings.hootsuite_base_url
+            if _connection_refused(error):
+                _fail(
+                    EXIT_UPSTREAM,
+                    f"cannot reach Hootsuite at {where} (connection refused): is it up? check "
+                    "EMPAUSE_HOOTSUITE_BASE_URL; run the same command again to continue",
+                )
+            _fail(
+                EXIT_UPSTREAM,
+                f"Hootsuite at {where} keeps failing ({error}); the work is journaled: run the "
+                "same command again to continue where it stopped",
+            )
+        if isinstance(error, Busy):
+            _fail(EXIT_BUSY, str(error))
+        if isinstance(error, Permanent):
+            _fail(EXIT_OTHER, f"Hootsuite refused: {error}")
+        if isinstance(error, SQLAlchemyError | OSError):
+            _fail(EXIT_OTHER, f"database {shown_db}: {error}; check EMPAUSE_DATABASE_URL")
+        _fail(EXIT_OTHER, f"unexpected {type(error).__name__}: {error}")
+
+
+async def _with_engine(
+    settings: Settings, action: Callable[[Any, Any], Awaitable[dict[str, Any]]], platform: bool
+) -> dict[str, Any]:
+    from empause.engine.service import Engine
+    from empause.store.db import Database
+    from empause.store.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    upstream: Any = None
+    try:
+        if platform:
+            from empause.platforms.hootsuite.adapter import HootsuitePlatform
+
+            upstream = HootsuitePlatform.from_settings(settings)
+        engine = Engine(db, upstream, settings)
+        with _progress_bar(platform and sys.stderr.isatty()) as progress:
+            recovered = await engine.recover(progress) if platform else []
+            result = await action(engine, progress)
+        if recovered:
+            result["recovered"] = recovered
+        return result
+    finally:
+        if upstream is not None:
+            await upstream.aclose()
+        await db.dispose()
+
+
+def _emit(result: dict[str, Any], as_json: bool, headline: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True, default=str))
+        return
+    typer.echo(headline)
+    for item in result.get("review", [])[:50]:
+        typer.echo(f"  review {item['message_id']} ({item['original_time']}): {item['why']}")
+
+
+def _figures(result: dict[str, Any]) -> str:
+    safety = result.get("seconds_to_safety")
+    total = result.get("total_seconds")
+    return (
+        f"{result.get('in_scope', 0)} in scope, {result.get('moved', 0)} moved, "
+        f"{result.get('failed', 0)} failed; safe after "
+        f"{'-' if safety is None else f'{safety:.1f}s'}, total "
+        f"{'-' if total is None else f'{total:.1f}s'}, {result.get('api_calls', 0)} API calls"
+    )
+
+
+def pause_command(
+    reason: str, strategy: str, horizon: str, shift: str, by: str, as_json: bool
+) -> None:
+    if strategy not in {s.value for s in Strategy}:
+        _fail(EXIT_USAGE, f"invalid --strategy {strategy!r}: use shift or hold")
+    _duration_option("horizon", horizon)
+    _duration_option("shift", shift)
+    if not reason.strip():
+        _fail(EXIT_USAGE, "--reason must not be empty: it is shown in the banner and audit log")
+    settings = _settings()
+
+    async def action(engine: Any, progress: Any) -> dict[str, Any]:
+        return await engine.pause(reason, by, strategy, horizon, shift, progress)
+
+    result = _run(settings, action)
+    if result.get("already_paused"):
+        headline = f"already paused (operation {result.get('operation_id')}): {_figures(result)}"
+    else:
+        headline = f"paused: {_figures(result)}"
+    _emit(result, as_json, headline)
+    if result.get("failed"):
+        typer.echo(f"warning: {result['failed']} message(s) failed: see `empause status`", err=True)
+
+
+def resume_command(restore: str, by: str, as_json: bool) -> None:
+    if restore not in {r.value for r in Restore}:
+        _fail(EXIT_USAGE, f"invalid --restore {restore!r}: use original or keep")
+    settings = _settings()
+
+    async def action(engine: Any, progress: Any) -> dict[str, Any]:
+        result = await engine.resume(restore, by, progress)
+        if not result.get("not_paused"):
+            result["review"] = (await engine.status())["review"]
+        return result
+
+    result = _run(settings, action)
+    if result.get("not_paused"):
+        headline = "not paused: nothing to do"
+    else:
+        headline = (
+            f"resumed ({restore}): {result.get('moved', 0)} restored, {result.get('kept', 0)} "
+            f"kept where they were, {result.get('failed', 0)} failed, "
+            f"{result.get('api_calls', 0)} API calls"
+        )
+    _emit(result, as_json, headline)
+
+
+def status_command(as_json: bool) -> None:
+    settings = _settings()
+
+    async def action(engine: Any, progress: Any) -> dict[str, Any]:
+        return await engine.status()
+
+    result = _run(settings, action, platform=False)
+    if result["paused"]:
+        headline = (
+            f"PAUSED since {result['since']} by {result['by']}: {result['reason']} "
+            f"(strategy {result['strategy']})"
+        )
+    else:
+        headline = "not paused"
+    last = result.get("last_operation")
+    if last:
+        headline += f"\nlast {last['kind']} ({last['status']}): {_figures(last)}"
+        if last.get("error"):
+            headline += f"\n  error: {last['error']}"
+    _emit(result, as_json, headline)
