@@ -37,3 +37,4 @@ def configure(level: int = logging.INFO) -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs requests
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call is noise
