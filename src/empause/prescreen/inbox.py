@@ -6,7 +6,10 @@ by the unique constraint in the same statement, so acknowledging stays one round
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +25,59 @@ DONE = "done"
 FAILED = "failed"
 
 _KEY = ["message_id", "state", "seq_no"]
+
+
+class WriteGate:
+    """Serialises this process's inbox and decision writes, acknowledgements first.
+
+    SQLite has one writer at a time, and a writer that finds the lock taken sleeps in its
+    busy handler with growing back-off (up to 100 ms a try): under a burst the worker's
+    writes would make acknowledgements wait. Queued here instead, an acknowledgement waits
+    for at most the write in progress, never in SQLite's back-off.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._urgent = 0
+        self._no_urgent = asyncio.Event()
+        self._no_urgent.set()
+
+    @asynccontextmanager
+    async def urgent(self) -> AsyncIterator[None]:
+        self._urgent += 1
+        self._no_urgent.clear()
+        try:
+            async with self._lock:
+                yield
+        finally:
+            self._urgent -= 1
+            if not self._urgent:
+                self._no_urgent.set()
+
+    @asynccontextmanager
+    async def background(self) -> AsyncIterator[None]:
+        while True:
+            await self._no_urgent.wait()
+            await self._lock.acquire()
+            if not self._urgent:
+                break
+            self._lock.release()  # an acknowledgement arrived meanwhile: let it go first
+            await asyncio.sleep(0)
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+
+_gates: weakref.WeakKeyDictionary[Database, WriteGate] = weakref.WeakKeyDictionary()
+
+
+def gate(db: Database) -> WriteGate:
+    """The gate for this database in this process (one event loop per Database)."""
+    found = _gates.get(db)
+    if found is None:
+        found = _gates[db] = WriteGate()
+    return found
 
 
 def _insert(dialect: str) -> Callable[..., Any]:
@@ -53,9 +109,8 @@ async def record(db: Database, events: list[MessageEvent]) -> None:
     ]
     insert = _insert(db.engine.dialect.name)
     statement = insert(InboxEvent).values(rows).on_conflict_do_nothing(index_elements=_KEY)
-    async with db.sessions() as session:
-        await session.execute(statement)
-        await session.commit()
+    async with gate(db).urgent(), db.engine.begin() as conn:
+        await conn.execute(statement)
 
 
 async def pending(db: Database, limit: int, exclude: set[int] | None = None) -> list[InboxEvent]:
@@ -73,7 +128,7 @@ async def finish(
 ) -> None:
     """Close the row; `count=False` when the failed attempt was already counted."""
     attempts = InboxEvent.attempts + 1 if count else InboxEvent.attempts
-    async with db.sessions() as session:
+    async with gate(db).background(), db.sessions() as session:
         await session.execute(
             update(InboxEvent)
             .where(InboxEvent.id == event_id)
@@ -84,7 +139,7 @@ async def finish(
 
 async def retry_later(db: Database, event_id: int, error: str) -> int:
     """Count a failed attempt, keep the row pending; returns the attempts so far."""
-    async with db.sessions() as session:
+    async with gate(db).background(), db.sessions() as session:
         await session.execute(
             update(InboxEvent)
             .where(InboxEvent.id == event_id)

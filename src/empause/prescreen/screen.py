@@ -18,6 +18,7 @@ from empause.domain.model import Message, MessageState, may_publish_while_paused
 from empause.domain.timeutil import utcnow
 from empause.platforms.port import Ambiguous, Permanent, Platform
 from empause.prescreen.decisions import Decision, PauseState, audit, pause_state, save_decision
+from empause.prescreen.inbox import gate
 from empause.prescreen.logs import log
 from empause.prescreen.teams import TeamCache
 from empause.store.db import Database
@@ -159,7 +160,7 @@ class Prescreener:
         return decision.value
 
     async def _hold(self, message: Message) -> str:
-        async with self.db.sessions() as session:
+        async with gate(self.db).background(), self.db.sessions() as session:
             row = await session.scalar(
                 select(Prescreening).where(Prescreening.message_id == message.id)
             )
@@ -181,7 +182,7 @@ class Prescreener:
         return Decision.HELD.value
 
     async def _save(self, message: Message, decision: Decision, reason: str) -> None:
-        async with self.db.sessions() as session:
+        async with gate(self.db).background(), self.db.sessions() as session:
             await save_decision(session, self.org_id, message, decision, reason)
             await session.commit()
         log("prescreen.decision", decision=decision.value, message_id=message.id,
@@ -210,7 +211,7 @@ class Prescreener:
         if self.engine is None:
             raise RuntimeError("no engine to enforce the pause on this message")
         result = await self.engine.enforce_message(message_id)
-        async with self.db.sessions() as session:
+        async with gate(self.db).background(), self.db.sessions() as session:
             audit(session, self.org_id, "prescreen.enforced", message_id=message_id,
                   author_id=message.author_id, result=str(result),
                   scheduled_send_time=message.scheduled_send_time.isoformat())  # fmt: skip
