@@ -137,6 +137,19 @@ async def finish(
         await session.commit()
 
 
+async def finish_many(db: Database, event_ids: list[int]) -> None:
+    """Mark many rows done in one write (the worker batches its acknowledgements)."""
+    if not event_ids:
+        return
+    async with gate(db).background(), db.sessions() as session:
+        await session.execute(
+            update(InboxEvent)
+            .where(InboxEvent.id.in_(event_ids))
+            .values(status=DONE, attempts=InboxEvent.attempts + 1, processed_at=datetime.now(UTC))
+        )
+        await session.commit()
+
+
 async def retry_later(db: Database, event_id: int, error: str) -> int:
     """Count a failed attempt, keep the row pending; returns the attempts so far."""
     async with gate(db).background(), db.sessions() as session:

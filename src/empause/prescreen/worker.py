@@ -50,6 +50,7 @@ class InboxWorker:
         retry_delay: float = 0.5,
         max_retry_delay: float = 30.0,
         team_ttl: float = 10.0,
+        flush_every: int = 20,
     ):
         self.db = db
         self.settings = settings
@@ -59,9 +60,11 @@ class InboxWorker:
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
+        self.flush_every = flush_every
         self.max_retry_delay = max_retry_delay
         self.processed = 0
         self._not_before: dict[int, float] = {}
+        self._done: list[int] = []  # handled, not yet marked done (one write per few events)
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -151,8 +154,17 @@ class InboxWorker:
                 for event in events:
                     await self._handle(event)
 
-        await asyncio.gather(*(one_message(events) for events in by_message.values()))
+        try:
+            await asyncio.gather(*(one_message(events) for events in by_message.values()))
+        finally:
+            await self._flush_done()
         return len(rows)
+
+    async def _flush_done(self) -> None:
+        """Mark handled rows done; an unflushed row is decided again after a crash (harmless:
+        every decision re-reads the platform and repeats are recognised)."""
+        done, self._done = self._done, []
+        await inbox.finish_many(self.db, done)
 
     async def _handle(self, event: InboxEvent) -> None:
         where = {"inbox_id": event.id, "message_id": event.message_id, "state": event.state}
@@ -174,6 +186,8 @@ class InboxWorker:
                 error=repr(exc), **where)  # fmt: skip
             return
         self._not_before.pop(event.id, None)
-        await inbox.finish(self.db, event.id, inbox.DONE)
+        self._done.append(event.id)
+        if len(self._done) >= self.flush_every:
+            await self._flush_done()
         self.processed += 1
         log("prescreen.handled", outcome=outcome, **where)
