@@ -105,3 +105,26 @@ def test_healthz_metrics_and_headers(app_server):
     assert metrics.status_code == 200
     assert 'empause_http_requests_total{method="GET",route="/healthz",status="200"}' in metrics.text
     assert "empause_operation_duration_seconds" in metrics.text
+
+
+def test_held_messages_are_listed_while_paused(small_sandbox, app_server):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.fixtures.app import WEBHOOK_SECRET
+
+    small_sandbox.control.register_webhook(
+        f"{app_server.base_url}/webhooks/hootsuite/{WEBHOOK_SECRET}"
+    )
+    em = signed_in(app_server.base_url, seed.EM_EMAIL)
+    em.post("/pause", data={"reason": "Storm", "confirm": "PAUSE", "csrf_token": csrf(em)})
+    wait_for(lambda: "PAUSED" in em.get("/").text)
+    token = small_sandbox.control.token(member_id=seed.STAFF_MEMBER_ID)
+    when = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    small_sandbox.control.create_message(
+        token,
+        text="Weekend sale: everything must go",
+        socialProfileIds=[seed.FACEBOOK_PROFILE_ID],
+        scheduledSendTime=when,
+    )
+    page = wait_for(lambda: (p := em.get("/").text) and "Weekend sale" in p and p)
+    assert 'id="held"' in page
