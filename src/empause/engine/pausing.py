@@ -12,6 +12,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+
 from empause.domain.model import OperationStatus, Step, Strategy, shifted_time
 from empause.domain.timeutil import utcnow
 from empause.engine import journal
@@ -41,14 +43,13 @@ class OperationCounters:
         self.ctx = ctx
         self.base_calls = op.api_calls
         self.start_calls = ctx.api_calls()
-        self.in_scope = op.in_scope
         self.extra: dict[str, Any] = {}
 
     def api_calls(self) -> int:
         return self.base_calls + self.ctx.api_calls() - self.start_calls
 
     def fields(self) -> dict[str, Any]:
-        fields = {"api_calls": self.api_calls(), "in_scope": self.in_scope, **self.extra}
+        fields = {"api_calls": self.api_calls(), **self.extra}
         self.extra = {}
         return fields
 
@@ -158,8 +159,12 @@ async def _list_into(
             async for page in ctx.platform.scheduled_pages(op.window_start, op.window_end):
                 async with ctx.db.sessions() as session:
                     jobs = await journal.journal_messages(session, op, page)
+                    await session.execute(  # in the same transaction as the entries
+                        update(Operation)
+                        .where(Operation.id == op.id)
+                        .values(in_scope=Operation.in_scope + len(jobs))
+                    )
                     await session.commit()
-                counters.in_scope += len(jobs)
                 executor.add_total(len(jobs))
                 for job in jobs:
                     queue.put_nowait((*job.sort_key, len(listed), job))
