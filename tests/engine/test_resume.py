@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from empause.domain.timeutil import parse_time
 
 from .conftest import WEEK, copies_of, in_window, live, messages_by_id, state
@@ -70,3 +72,33 @@ async def test_pause_twice_and_resume_twice_are_harmless(engine, fast_sandbox):
     assert again["not_paused"] is True and again["operation_id"] == resumed["operation_id"]
     assert engine.ctx.api_calls() == calls
     assert messages_by_id(state(fast_sandbox)) == snapshot
+
+
+async def test_two_engines_pressing_pause_at_once_do_it_once(engine, fast_sandbox, db):
+    """Two processes' engines (own platform, own lock handle) share one database."""
+    from empause.engine.service import Engine
+    from empause.platforms.hootsuite.adapter import HootsuitePlatform
+    from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, ORG_ID
+
+    from .conftest import FAST_RATE, sandbox_clock, settings_for
+
+    other_platform = HootsuitePlatform(
+        fast_sandbox.base_url, CLIENT_ID, CLIENT_SECRET, ORG_ID, rate_limit=FAST_RATE
+    )
+    other = Engine(
+        db, other_platform, settings_for(fast_sandbox, db.url), clock=sandbox_clock(fast_sandbox)
+    )
+    try:
+        first, second = await asyncio.gather(
+            engine.pause("storm", by="a"), other.pause("storm", by="b")
+        )
+    finally:
+        await other_platform.aclose()
+    assert sorted([first["already_paused"], second["already_paused"]]) == [False, True]
+    assert first["operation_id"] == second["operation_id"]
+    after = state(fast_sandbox)
+    moved = first["moved"]
+    assert (
+        moved == first["in_scope"]
+        and sum(1 for m in after["messages"] if m["state"] == "DELETED") == moved
+    )

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from empause.config import Settings
 from empause.domain.model import (
@@ -73,8 +74,11 @@ class Engine:
 
     async def _organization(self) -> None:
         async with self.ctx.db.sessions() as session:
-            await journal.ensure_organization(session, self.ctx.settings)
-            await session.commit()
+            try:
+                await journal.ensure_organization(session, self.ctx.settings)
+                await session.commit()
+            except IntegrityError:  # another process created it at the same moment
+                await session.rollback()
 
     # -- pause ------------------------------------------------------------------------------
 
