@@ -47,9 +47,14 @@ class JournalWriter:
         self._wake.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._error is None:
+            try:
+                await self._commit()  # whatever is left (also on error), and the counters
+            except Exception:
+                if exc[0] is None:
+                    raise
         if exc[0] is None:
-            await self._commit()  # whatever is left, and the operation's counters
-        self._raise()
+            self._raise()
 
     def _raise(self) -> None:
         if self._error is not None:
