@@ -44,8 +44,9 @@ _SERVER = "from empause.sandbox.server import run; run(port={port}, seed='demo',
 
 
 def seed_probe() -> dict:
-    out = subprocess.run([sys.executable, "-c", _SEED_PROBE], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _SEED_PROBE], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -55,8 +56,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _connection(host: str, port: int, requests: list[bytes], deadline: float,
-                      stats: dict) -> None:
+async def _connection(
+    host: str, port: int, requests: list[bytes], deadline: float, stats: dict
+) -> None:
     """One keep-alive HTTP/1.1 connection on raw asyncio streams: a client cheap enough that
     the sandbox, not the load generator, is what gets measured on a 2-core machine."""
     reader, writer = await asyncio.open_connection(host, port)
@@ -82,49 +84,68 @@ async def _connection(host: str, port: int, requests: list[bytes], deadline: flo
 
 async def load(base: str, seconds: float, concurrency: int) -> dict:
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-        token = (await client.post("/oauth2/token", auth=("empause-demo", "empause-demo-secret"),
-                                   data={"grant_type": "organization_app",
-                                         "organization_id": "832420"})).json()["access_token"]
+        token = (
+            await client.post(
+                "/oauth2/token",
+                auth=("empause-demo", "empause-demo-secret"),
+                data={"grant_type": "organization_app", "organization_id": "832420"},
+            )
+        ).json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
         now = datetime.now(UTC)
-        window = {"startTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  "endTime": (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        window = {
+            "startTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "endTime": (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         page = (await client.get("/v1/messages", params=window)).json()["data"]
     query = httpx.QueryParams({**window, "limit": 20})
     host, port = base.removeprefix("http://").split(":")
     paths = [f"/v1/messages?{query}", "/v1/socialProfiles"]
     paths += [f"/v1/messages/{m['id']}" for m in page[:20]]
     requests = [
-        (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-         f"Authorization: Bearer {token}\r\n\r\n").encode()
+        (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n\r\n"
+        ).encode()
         for path in paths
     ]
     # a realistic mix: 1/4 window queries, 1/4 profiles, 1/2 single messages
     mix = []
     for i in range(40):
-        mix.append(requests[0] if i % 4 == 0 else requests[1] if i % 4 == 1
-                   else requests[2 + i % (len(requests) - 2)])
+        mix.append(
+            requests[0]
+            if i % 4 == 0
+            else requests[1]
+            if i % 4 == 1
+            else requests[2 + i % (len(requests) - 2)]
+        )
     stats: dict = {"ok": 0, "error": 0, "latencies": []}
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(
-        _connection(host, int(port), mix[n % len(mix):] + mix[:n % len(mix)], deadline, stats)
-        for n in range(concurrency)
-    ))
+    await asyncio.gather(
+        *(
+            _connection(host, int(port), mix[n % len(mix) :] + mix[: n % len(mix)], deadline, stats)
+            for n in range(concurrency)
+        )
+    )
     elapsed = time.perf_counter() - started
     latencies = sorted(stats["latencies"])
     total = stats["ok"] + stats["error"]
-    return {"requests": total, "errors": stats["error"], "seconds": elapsed,
-            "rps": total / elapsed,
-            "p50_ms": latencies[len(latencies) // 2] * 1000,
-            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000}
+    return {
+        "requests": total,
+        "errors": stats["error"],
+        "seconds": elapsed,
+        "rps": total / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
 
 
 def throughput(seconds: float, concurrency: int, messages: int) -> dict:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", _SERVER.format(port=port, n=messages)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -151,18 +172,26 @@ def main() -> None:
     args = parser.parse_args()
 
     probe = seed_probe()
-    print(f"seed 100,000 messages: {probe['seed_seconds']:.2f} s "
-          f"(goal < {GOAL_SEED_SECONDS:.0f} s, ratio {GOAL_SEED_SECONDS / probe['seed_seconds']:.1f}x)")
-    print(f"peak memory at {probe['messages']:,} messages: {probe['seeded_mb']:.0f} MB seeded, "
-          f"{probe['peak_mb']:.0f} MB after a full /_sandbox/state "
-          f"(goal < {GOAL_PEAK_MB:.0f} MB, ratio {GOAL_PEAK_MB / probe['peak_mb']:.1f}x)")
-    print(f"/_sandbox/state at {probe['messages']:,} messages: {probe['state_seconds']:.2f} s, "
-          f"{probe['state_mb']:.0f} MB of JSON")
+    print(
+        f"seed 100,000 messages: {probe['seed_seconds']:.2f} s "
+        f"(goal < {GOAL_SEED_SECONDS:.0f} s, ratio {GOAL_SEED_SECONDS / probe['seed_seconds']:.1f}x)"
+    )
+    print(
+        f"peak memory at {probe['messages']:,} messages: {probe['seeded_mb']:.0f} MB seeded, "
+        f"{probe['peak_mb']:.0f} MB after a full /_sandbox/state "
+        f"(goal < {GOAL_PEAK_MB:.0f} MB, ratio {GOAL_PEAK_MB / probe['peak_mb']:.1f}x)"
+    )
+    print(
+        f"/_sandbox/state at {probe['messages']:,} messages: {probe['state_seconds']:.2f} s, "
+        f"{probe['state_mb']:.0f} MB of JSON"
+    )
     result = throughput(args.seconds, args.concurrency, args.messages)
-    print(f"throughput ({args.messages:,} messages, {args.concurrency} clients, "
-          f"faults and rate limit off): {result['rps']:.0f} req/s over {result['requests']:,} "
-          f"requests, {result['errors']} errors, p50 {result['p50_ms']:.1f} ms, "
-          f"p99 {result['p99_ms']:.1f} ms (goal >= {GOAL_RPS}, ratio {result['rps'] / GOAL_RPS:.2f}x)")
+    print(
+        f"throughput ({args.messages:,} messages, {args.concurrency} clients, "
+        f"faults and rate limit off): {result['rps']:.0f} req/s over {result['requests']:,} "
+        f"requests, {result['errors']} errors, p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms (goal >= {GOAL_RPS}, ratio {result['rps'] / GOAL_RPS:.2f}x)"
+    )
 
 
 if __name__ == "__main__":
