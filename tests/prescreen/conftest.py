@@ -12,19 +12,9 @@ from tests.prescreen.harness import ReceiverServer, make_settings
 
 
 @pytest.fixture
-def hootsuite(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The shared `sandbox` fixture when it exists, else a sandbox of our own."""
-    try:
-        server = request.getfixturevalue("sandbox")
-    except pytest.FixtureLookupError:
-        server = None
-    if server is not None:
-        yield server
-        return
-    from empause.sandbox.server import SandboxServer
-
-    with SandboxServer(messages=20) as own:
-        yield own
+def hootsuite(sandbox: Any) -> Any:
+    """The shared sandbox, under the name these tests read best with."""
+    return sandbox
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from empause.engine.service import Engine
 from empause.platforms.hootsuite.adapter import HootsuitePlatform
 from empause.prescreen.queries import list_decisions
 from empause.prescreen.release import release_held
@@ -84,11 +85,10 @@ async def test_a_human_approving_a_held_message_while_paused_does_not_publish_it
     platform: HootsuitePlatform,
 ) -> None:
     """Invariant 3 under a human reviewer: the approval's webhook sends it to the engine."""
-    service = pytest.importorskip("empause.engine.service", reason="the engine has not landed")
     control = hootsuite.control
     control.reset(seed="demo", messages=10, rng=7)  # a small window: a quick pause
     receiver = start_receiver()
-    engine = service.Engine(db, platform, receiver.settings)
+    engine = Engine(db, platform, receiver.settings)
     await engine.pause(reason="Storm warning", by="tests")
     message = write_message(control, ahead=timedelta(hours=1), text="Parade route announced")
     await eventually(lambda: decided(db, message["id"], "held"))
@@ -109,3 +109,28 @@ async def test_a_human_approving_a_held_message_while_paused_does_not_publish_it
     assert not [p for p in control.state()["published"] if p["text"] == message["text"]]
     copies = [m for m in control.state()["messages"] if m["text"] == message["text"]]
     assert [m["state"] for m in copies if not m["deleted"]] == ["SCHEDULED"]  # moved, not lost
+
+
+async def test_the_engines_resume_releases_what_was_held_during_the_pause(
+    start_receiver: Callable[..., ReceiverServer],
+    hootsuite: Any,
+    db: Database,
+    platform: HootsuitePlatform,
+) -> None:
+    """The whole path: pause, a staff post is held by the webhook worker, resume approves it."""
+    control = hootsuite.control
+    control.reset(seed="demo", messages=10, rng=7)
+    receiver = start_receiver()
+    engine = Engine(db, platform, receiver.settings)
+    await engine.pause(reason="Storm warning", by="tests")
+    message = write_message(control, ahead=timedelta(hours=3), text="Bake sale on Friday")
+    await eventually(lambda: decided(db, message["id"], "held"))
+    assert sandbox_message(control, message["id"])["state"] == "PENDING_APPROVAL"
+
+    result = await engine.resume(restore="original", by="tests")
+
+    assert result["held"]["released_ids"] == [message["id"]]
+    assert sandbox_message(control, message["id"])["state"] == "SCHEDULED"
+    assert (await decision(db, message["id"])).decision == "released"
+    again = await engine.resume(by="tests")  # resume twice: harmless
+    assert again["not_paused"] and again["held"]["released"] == 0

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from empause.store.db import Database
 from empause.store.migrate import upgrade
@@ -24,6 +25,21 @@ async def test_migrations_create_every_table_and_rerun_harmlessly(db: Database):
         tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     assert "alembic_version" in tables
+
+
+async def test_a_migration_that_fails_half_way_leaves_no_half_made_schema(tmp_path: Path):
+    """Killed or failing mid-way, a migration must be all-or-nothing (SQLite included), or
+    the next `db upgrade` fails on tables that already exist."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'half.db'}"
+    db = Database(url)
+    async with db.engine.begin() as conn:  # makes the migration fail after earlier tables
+        await conn.exec_driver_sql("CREATE TABLE users (id INTEGER)")
+    with pytest.raises(OperationalError, match="already exists"):
+        await asyncio.to_thread(upgrade, url)
+    async with db.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+    await db.dispose()
+    assert tables == ["users"]
 
 
 async def _seed_operation(uow: UnitOfWork) -> Operation:

@@ -33,6 +33,7 @@ from empause.engine.pausing import execute_pause
 from empause.engine.resuming import execute_resume, plan_resume
 from empause.engine.status import operation_summary, read_status
 from empause.platforms.port import Platform
+from empause.prescreen.release import release_held
 from empause.store.db import Database
 from empause.store.models import JournalEntry, Operation, Organization
 
@@ -175,47 +176,59 @@ class Engine:
         self, restore: str | Restore = Restore.ORIGINAL, by: str = "system",
         progress: Progress | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """Lift the pause; `original` also puts moved messages back at their own times."""
+        """Lift the pause; `original` also puts moved messages back at their own times.
+
+        Then held messages still pending and still future are approved, soonest first:
+        under the lock, so a new pause cannot begin between the two.
+        """
         chosen = Restore(restore)
         await self._organization()
         async with self._lock():
             await self._recover_locked(progress)
-            async with self.ctx.db.sessions() as session:
-                org = await journal.lock_organization(session, self.organization_id)
-                assert org is not None
-                if not org.paused:
-                    last = await journal.latest_operation(session, self.organization_id)
-                    summary = await operation_summary(session, last) if last else {}
-                    return {**summary, "not_paused": True, "paused": False}
-                pause = await journal.pause_operation_before(session, self.organization_id)
-                op = Operation(
-                    organization_id=org.id,
-                    kind=OperationKind.RESUME.value,
-                    status=OperationStatus.RUNNING.value,
-                    restore=chosen.value,
-                    strategy=org.pause_strategy,
-                    requested_by=by,
-                    reason=org.pause_reason,
-                    started_at=utcnow(),
-                    listed=True,
-                )
-                session.add(op)
-                await session.flush()
-                planned = await plan_resume(session, pause, op, chosen, self.ctx.clock())
-                op.in_scope = planned
-                org.paused = False
-                for name in ("pause_reason", "paused_by", "paused_since", "pause_strategy",
-                             "pause_horizon_s", "pause_shift_s"):  # fmt: skip
-                    setattr(org, name, None)
-                journal.audit(
-                    session, org.id, by, "resume.started", operation_id=op.id,
-                    restore=chosen.value, pause_operation_id=pause.id if pause else None,
-                    planned=planned,
-                )  # fmt: skip
-                await session.commit()
-                op_id = op.id
-            await execute_resume(self.ctx, op_id, progress)
-            return {**await self._summary(op_id), "not_paused": False, "paused": False}
+            result = await self._resume_locked(chosen, by, progress)
+            # Also after "not paused": resuming again finishes a release a crash interrupted.
+            held = await release_held(self.ctx.db, self.ctx.platform, self.ctx.settings)
+            return {**result, "held": held}
+
+    async def _resume_locked(
+        self, chosen: Restore, by: str, progress: Progress | None
+    ) -> dict[str, Any]:
+        async with self.ctx.db.sessions() as session:
+            org = await journal.lock_organization(session, self.organization_id)
+            assert org is not None
+            if not org.paused:
+                last = await journal.latest_operation(session, self.organization_id)
+                summary = await operation_summary(session, last) if last else {}
+                return {**summary, "not_paused": True, "paused": False}
+            pause = await journal.pause_operation_before(session, self.organization_id)
+            op = Operation(
+                organization_id=org.id,
+                kind=OperationKind.RESUME.value,
+                status=OperationStatus.RUNNING.value,
+                restore=chosen.value,
+                strategy=org.pause_strategy,
+                requested_by=by,
+                reason=org.pause_reason,
+                started_at=utcnow(),
+                listed=True,
+            )
+            session.add(op)
+            await session.flush()
+            planned = await plan_resume(session, pause, op, chosen, self.ctx.clock())
+            op.in_scope = planned
+            org.paused = False
+            for name in ("pause_reason", "paused_by", "paused_since", "pause_strategy",
+                         "pause_horizon_s", "pause_shift_s"):  # fmt: skip
+                setattr(org, name, None)
+            journal.audit(
+                session, org.id, by, "resume.started", operation_id=op.id,
+                restore=chosen.value, pause_operation_id=pause.id if pause else None,
+                planned=planned,
+            )  # fmt: skip
+            await session.commit()
+            op_id = op.id
+        await execute_resume(self.ctx, op_id, progress)
+        return {**await self._summary(op_id), "not_paused": False, "paused": False}
 
     # -- enforcement ------------------------------------------------------------------------
 

@@ -23,10 +23,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
+def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, transactional_ddl: bool = False) -> AsyncEngine:
+    """`transactional_ddl` is for migrations: the SQLite driver begins transactions only at
+    the first write, so DDL before it commits at once and a migration killed half-way would
+    leave half a schema. SQLAlchemy's documented recipe (no implicit BEGIN, an explicit one
+    on begin) makes it all-or-nothing. Not for the app: a read that turns into a write
+    inside such a transaction gets SQLITE_BUSY at once instead of waiting its turn.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if transactional_ddl:
+            event.listen(engine.sync_engine, "connect", _driver_autocommit)
+            event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
 

@@ -25,7 +25,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(context.config.get_main_option("sqlalchemy.url"), transactional_ddl=True)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
