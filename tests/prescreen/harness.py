@@ -5,15 +5,12 @@ served by uvicorn in a background thread (its own event loop, like a separate pr
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -22,6 +19,7 @@ from empause.platforms.hootsuite.adapter import HootsuitePlatform
 from empause.prescreen import inbox
 from empause.prescreen.worker import InboxWorker
 from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, EM_TEAM_ID, ORG_ID
+from empause.serving import ThreadedServer
 from empause.store.db import Database
 from empause.store.models import Organization
 from empause.web.webhooks import router
@@ -81,9 +79,13 @@ class ReceiverServer:
     def __init__(self, settings: Settings, **worker_options: Any):
         self.settings = settings
         self.app = build_app(settings, **worker_options)
-        self.base_url = ""
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http = ThreadedServer(
+            self.app, name="prescreen-receiver", log_level="warning", timeout_graceful_shutdown=2
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._http.base_url
 
     @property
     def webhook_url(self) -> str:
@@ -94,32 +96,11 @@ class ReceiverServer:
         return self.app.state.inbox_worker
 
     def start(self) -> ReceiverServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            self.app, lifespan="on", log_level="warning", access_log=False,
-            timeout_graceful_shutdown=2,
-        )  # fmt: skip
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the receiver did not start")
-            time.sleep(0.01)
+        self._http.start(timeout=15)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        self._http.stop(timeout=10)
 
     def __enter__(self) -> ReceiverServer:
         return self.start()

@@ -5,9 +5,7 @@ Always on 127.0.0.1 by default; uvicorn with httptools + uvloop for throughput.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+from typing import Any
 
 import httpx
 import uvicorn
@@ -17,20 +15,17 @@ from empause.sandbox.control import SandboxControl
 from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, DEMO_PASSWORD, ORG_ID
 from empause.sandbox.state import Sandbox
 from empause.sandbox.world import World
+from empause.serving import ThreadedServer
 
-
-def _config(app: SandboxApp, **kwargs) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        http="httptools",
-        loop="uvloop",
-        lifespan="on",
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=1,
-        timeout_keep_alive=30,
-        **kwargs,
-    )
+_OPTIONS: dict[str, Any] = {
+    "http": "httptools",
+    "loop": "uvloop",
+    "lifespan": "on",
+    "log_level": "warning",
+    "access_log": False,
+    "timeout_graceful_shutdown": 1,
+    "timeout_keep_alive": 30,
+}
 
 
 def run(
@@ -43,7 +38,10 @@ def run(
 ) -> None:
     """Serve until interrupted. `seed` turns on the /_sandbox/ control API."""
     sandbox = Sandbox(
-        seed=seed, messages=messages, rate_limit=rate_limit, latency_ms=latency_ms,
+        seed=seed,
+        messages=messages,
+        rate_limit=rate_limit,
+        latency_ms=latency_ms,
         control=seed is not None,
     )
     base = f"http://{host}:{port}"
@@ -53,7 +51,16 @@ def run(
         flag = " (needs approval)" if member.needs_approval else ""
         print(f"  sign in: {member.email} / {DEMO_PASSWORD}  member {member.id}{flag}")
     print("  control API: " + (f"{base}/_sandbox/" if sandbox.control else "off (use --seed demo)"))
-    uvicorn.Server(_config(SandboxApp(sandbox), host=host, port=port)).run()
+    uvicorn.Server(uvicorn.Config(SandboxApp(sandbox), host=host, port=port, **_OPTIONS)).run()
+
+
+def _answers(base_url: str) -> bool:
+    """The sandbox answers (401 without a token) once it is really up."""
+    try:
+        httpx.get(f"{base_url}/v1/me", timeout=5)
+    except httpx.HTTPError:
+        return False
+    return True
 
 
 class SandboxServer:
@@ -71,49 +78,45 @@ class SandboxServer:
         port: int = 0,
     ) -> None:
         self.sandbox = Sandbox(
-            seed=seed, messages=messages, rng=rng, rate_limit=rate_limit,
-            latency_ms=latency_ms, token_ttl=token_ttl, control=control,
+            seed=seed,
+            messages=messages,
+            rng=rng,
+            rate_limit=rate_limit,
+            latency_ms=latency_ms,
+            token_ttl=token_ttl,
+            control=control,
         )
-        self.port = port
-        self.base_url = ""
         self.control: SandboxControl | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http = ThreadedServer(
+            SandboxApp(self.sandbox),
+            port=port,
+            name="hootsuite-sandbox",
+            ready=_answers,
+            **_OPTIONS,
+        )
 
     @property
     def world(self) -> World:
         """In-process view of the world (read-only outside the server thread, please)."""
         return self.sandbox.world
 
+    @property
+    def port(self) -> int:
+        return self._http.port
+
+    @property
+    def base_url(self) -> str:
+        return self._http.base_url
+
     def start(self) -> SandboxServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(_config(SandboxApp(self.sandbox)))
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="hootsuite-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Hootsuite sandbox did not start")
-            time.sleep(0.01)
-        httpx.get(f"{self.base_url}/v1/me", timeout=5)  # answers (401) once really up
+        self._http.start(timeout=15)
         self.control = SandboxControl(self.base_url)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._http.stop(timeout=10)
         if self.control is not None:
             self.control.close()
-        self._server = self._thread = None
 
     def __enter__(self) -> SandboxServer:
         return self.start()
