@@ -1,6 +1,10 @@
-"""A webhook receiver on a loopback port, for tests and the benchmark, until the web app
-lands: the real router, a real database, a real InboxWorker and the Hootsuite adapter,
-served by uvicorn in a background thread (its own event loop, like a separate process)."""
+"""A lean webhook receiver on a loopback port, for the prescreen tests: the real webhook
+router, a real database, the real Engine and InboxWorker and the Hootsuite adapter, served by
+uvicorn in a background thread (its own event loop, like a separate process).
+
+Not the full web app (`empause.web.app.create_app`), because tests need to pass the worker
+options that app does not expose, such as a short poll interval.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from empause.config import Settings
+from empause.engine.service import Engine
 from empause.platforms.hootsuite.adapter import HootsuitePlatform
 from empause.prescreen import inbox
 from empause.prescreen.worker import InboxWorker
@@ -42,21 +47,12 @@ def make_settings(database_url: str, sandbox_url: str, **overrides: Any) -> Sett
     return Settings(**values)
 
 
-def make_engine(db: Database, platform: HootsuitePlatform, settings: Settings) -> Any:
-    """The real engine once it exists (empause.engine.service), else None."""
-    try:
-        from empause.engine.service import Engine
-    except ImportError:
-        return None
-    return Engine(db, platform, settings)
-
-
 def build_app(settings: Settings, **worker_options: Any) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         platform = HootsuitePlatform.from_settings(settings)
-        engine = make_engine(db, platform, settings)
+        engine = Engine(db, platform, settings)
         worker = InboxWorker(db, platform, engine, settings, **worker_options)
         app.state.db, app.state.platform, app.state.engine = db, platform, engine
         app.state.settings, app.state.inbox_worker = settings, worker

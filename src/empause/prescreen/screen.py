@@ -42,7 +42,7 @@ class Prescreener:
         self,
         db: Database,
         platform: Platform,
-        engine: Enforcer | None,
+        engine: Enforcer,
         settings: Settings,
         teams: TeamCache | None = None,
     ):
@@ -208,8 +208,6 @@ class Prescreener:
         if await self._is_emergency_author(message):
             log("prescreen.allowed", message_id=message_id, author_id=message.author_id)
             return "allowed"
-        if self.engine is None:
-            raise RuntimeError("no engine to enforce the pause on this message")
         result = await self.engine.enforce_message(message_id)
         async with gate(self.db).background(), self.db.sessions() as session:
             audit(session, self.org_id, "prescreen.enforced", message_id=message_id,

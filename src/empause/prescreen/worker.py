@@ -40,7 +40,7 @@ class InboxWorker:
         self,
         db: Database,
         platform: Platform,
-        engine: Enforcer | None,
+        engine: Enforcer,
         settings: Settings,
         *,
         concurrency: int | None = None,
