@@ -19,9 +19,9 @@ from sqlalchemy import select
 from empause.domain.model import Message, MessageState, Step, Strategy, may_publish_while_paused
 from empause.engine import journal
 from empause.engine.context import Context
-from empause.engine.executor import Executor, unwrap
+from empause.engine.executor import Executor
 from empause.engine.journal import Job
-from empause.engine.pausing import OperationCounters, _record_error, neutralise_and_move
+from empause.engine.pausing import OperationCounters, neutralise_and_move, recording_errors
 from empause.engine.writer import JournalWriter
 from empause.store.models import JournalEntry, Operation, Organization
 
@@ -129,16 +129,12 @@ async def enforce(
         op = await session.get(Operation, pause.id)
         assert op is not None
     counters = OperationCounters(ctx, op)
-    try:
-        async with JournalWriter(ctx.db, op.id, counters.fields) as writer:
-            async with ctx.db.sessions() as session:
-                claimed = await journal.claimed_ids(session, op.organization_id)
-            executor = Executor(ctx.platform, writer, claimed)
-            await neutralise_and_move(ctx, executor, jobs, strategy, shift, end)
-    except Exception as exc:
-        error = unwrap(exc)
-        await _record_error(ctx, op.id, error)
-        if error is exc:
-            raise
-        raise error from exc
+    async with (
+        recording_errors(ctx, op.id),
+        JournalWriter(ctx.db, op.id, counters.fields) as writer,
+    ):
+        async with ctx.db.sessions() as session:
+            claimed = await journal.claimed_ids(session, op.organization_id)
+        executor = Executor(ctx.platform, writer, claimed)
+        await neutralise_and_move(ctx, executor, jobs, strategy, shift, end)
     return decisions

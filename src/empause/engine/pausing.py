@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,43 +106,39 @@ async def execute_pause(ctx: Context, op_id: int, progress: Progress | None = No
     # clear the window as it is now.
     not_before = op.window_end if running and op.window_end else ctx.clock() + horizon
     counters = OperationCounters(ctx, op)
-    try:
-        async with JournalWriter(ctx.db, op.id, counters.fields) as writer:
-            executor = Executor(ctx.platform, writer, claimed, progress)
-            after = Step.HELD if strategy is Strategy.HOLD else Step.NEUTRALISED
-            planned = [j for j in pending if j.step is Step.PLANNED]
-            queue: asyncio.PriorityQueue[tuple[object, ...]] = asyncio.PriorityQueue()
-            for n, job in enumerate(planned):
-                queue.put_nowait((*job.sort_key, n, job))
-            executor.start_phase("neutralising", len(planned))
-            listed: list[Job] = []
+    async with (
+        recording_errors(ctx, op.id),
+        JournalWriter(ctx.db, op.id, counters.fields) as writer,
+    ):
+        executor = Executor(ctx.platform, writer, claimed, progress)
+        after = Step.HELD if strategy is Strategy.HOLD else Step.NEUTRALISED
+        planned = [j for j in pending if j.step is Step.PLANNED]
+        queue: asyncio.PriorityQueue[tuple[object, ...]] = asyncio.PriorityQueue()
+        for n, job in enumerate(planned):
+            queue.put_nowait((*job.sort_key, n, job))
+        executor.start_phase("neutralising", len(planned))
+        listed: list[Job] = []
 
-            async def produce() -> None:
-                try:
-                    if not op.listed:
-                        await _list_into(ctx, op, queue, listed, executor, counters)
-                        counters.extra["listed"] = True
-                finally:
-                    stop_workers(queue, ctx.concurrency)
+        async def produce() -> None:
+            try:
+                if not op.listed:
+                    await _list_into(ctx, op, queue, listed, executor, counters)
+                    counters.extra["listed"] = True
+            finally:
+                stop_workers(queue, ctx.concurrency)
 
-            async with asyncio.TaskGroup() as group:
-                group.create_task(produce())
-                group.create_task(
-                    run_pool(queue, lambda j: executor.neutralise(j, after), ctx.concurrency)
-                )
+        async with asyncio.TaskGroup() as group:
+            group.create_task(produce())
+            group.create_task(
+                run_pool(queue, lambda j: executor.neutralise(j, after), ctx.concurrency)
+            )
+        await writer.flush()
+        if op.safe_at is None:
+            counters.extra["safe_at"] = utcnow()
             await writer.flush()
-            if op.safe_at is None:
-                counters.extra["safe_at"] = utcnow()
-                await writer.flush()
-            if strategy is Strategy.SHIFT:
-                moving = [j for j in (*pending, *listed) if j.step is Step.NEUTRALISED]
-                await recreate(ctx, executor, moving, shift, not_before)
-    except Exception as exc:
-        error = unwrap(exc)
-        await _record_error(ctx, op.id, error)
-        if error is exc:
-            raise
-        raise error from exc
+        if strategy is Strategy.SHIFT:
+            moving = [j for j in (*pending, *listed) if j.step is Step.NEUTRALISED]
+            await recreate(ctx, executor, moving, shift, not_before)
     await finish(ctx, op.id)
 
 
@@ -175,6 +173,20 @@ async def _list_into(
                 raise UpstreamUnavailable(f"listing scheduled messages: {exc}") from exc
             log.warning("listing failed (%s); listing again in %.1fs", exc, wait)
             await asyncio.sleep(wait)
+
+
+@asynccontextmanager
+async def recording_errors(ctx: Context, op_id: int) -> AsyncIterator[None]:
+    """Record an error escaping the block on the operation, then raise it (the first real
+    one, out of any task-group exception groups)."""
+    try:
+        yield
+    except Exception as exc:
+        error = unwrap(exc)
+        await _record_error(ctx, op_id, error)
+        if error is exc:
+            raise
+        raise error from exc
 
 
 async def _record_error(ctx: Context, op_id: int, error: BaseException) -> None:

@@ -20,9 +20,9 @@ from empause.domain.model import Restore, Step, restore_time
 from empause.domain.timeutil import utcnow
 from empause.engine import journal
 from empause.engine.context import Context
-from empause.engine.executor import Executor, Progress, run_jobs, unwrap
+from empause.engine.executor import Executor, Progress, run_jobs
 from empause.engine.journal import Job
-from empause.engine.pausing import OperationCounters, _record_error, finish
+from empause.engine.pausing import OperationCounters, finish, recording_errors
 from empause.engine.writer import JournalWriter
 from empause.store.models import JournalEntry, Operation
 
@@ -94,31 +94,25 @@ async def execute_resume(ctx: Context, op_id: int, progress: Progress | None = N
         ]
         claimed = await journal.claimed_ids(session, op.organization_id)
     counters = OperationCounters(ctx, op)
-    try:
-        async with JournalWriter(ctx.db, op.id, counters.fields) as writer:
-            executor = Executor(ctx.platform, writer, claimed, progress)
-            planned = [j for j in jobs if j.step is Step.PLANNED]
-            executor.start_phase("neutralising copies", len(planned))
-            await run_jobs(
-                planned, lambda j: executor.neutralise(j, Step.NEUTRALISED), ctx.concurrency
-            )
-            await writer.flush()
-            if op.safe_at is None:
-                counters.extra["safe_at"] = utcnow()
-            # Every job's new_time is its planned restore time (set by plan_resume).
-            moving = [j for j in jobs if j.step is Step.NEUTRALISED]
-            executor.start_phase("restoring", len(moving))
+    async with (
+        recording_errors(ctx, op.id),
+        JournalWriter(ctx.db, op.id, counters.fields) as writer,
+    ):
+        executor = Executor(ctx.platform, writer, claimed, progress)
+        planned = [j for j in jobs if j.step is Step.PLANNED]
+        executor.start_phase("neutralising copies", len(planned))
+        await run_jobs(planned, lambda j: executor.neutralise(j, Step.NEUTRALISED), ctx.concurrency)
+        await writer.flush()
+        if op.safe_at is None:
+            counters.extra["safe_at"] = utcnow()
+        # Every job's new_time is its planned restore time (set by plan_resume).
+        moving = [j for j in jobs if j.step is Step.NEUTRALISED]
+        executor.start_phase("restoring", len(moving))
 
-            async def create(job: Job) -> None:
-                when = job.new_time
-                assert when is not None
-                await executor.create(job, when, Step.RESTORED)
+        async def create(job: Job) -> None:
+            when = job.new_time
+            assert when is not None
+            await executor.create(job, when, Step.RESTORED)
 
-            await run_jobs(moving, create, ctx.concurrency)
-    except Exception as exc:
-        error = unwrap(exc)
-        await _record_error(ctx, op.id, error)
-        if error is exc:
-            raise
-        raise error from exc
+        await run_jobs(moving, create, ctx.concurrency)
     await finish(ctx, op.id)
