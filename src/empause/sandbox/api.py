@@ -10,8 +10,12 @@ from empause.sandbox.world import EXTRA_FIELDS, Message, Token, to_ms
 
 MAX_WINDOW_MS = 28 * 86400 * 1000
 STATE_FILTERS = {"PENDING_APPROVAL", "REJECTED", "SENT", "SCHEDULED", "SEND_FAILED_PERMANENTLY"}
-OWLY_PREFIXES = ("http://static.ow.ly/", "https://static.ow.ly/", "http://ow.ly/i/",
-                 "https://ow.ly/i/")
+OWLY_PREFIXES = (
+    "http://static.ow.ly/",
+    "https://static.ow.ly/",
+    "http://ow.ly/i/",
+    "https://ow.ly/i/",
+)
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -33,8 +37,12 @@ def _org_member(sb: Sandbox, token: Token, org_id: str, member_id: str, code: in
     _organization(sb, token, org_id, code)
     member = sb.world.members.get(member_id)
     if member is None or member.organization_id != org_id:
-        raise ApiError(404, 4303, "Member does not exist in organization",
-                       resource={"type": "member", "id": member_id})
+        raise ApiError(
+            404,
+            4303,
+            "Member does not exist in organization",
+            resource={"type": "member", "id": member_id},
+        )
     return member_id
 
 
@@ -106,23 +114,21 @@ def social_profile_teams(sb: Sandbox, req: Request, token: Token) -> Response:
     return data_response([{"id": t.id} for t in teams])
 
 
-def member(sb: Sandbox, req: Request, token: Token) -> Response:
-    member_id = req.params["memberId"]
+def _member(sb: Sandbox, token: Token, member_id: str, forbidden_code: int):
     found = sb.world.members.get(member_id)
     if found is None:
         raise ApiError(404, 4001, resource={"type": "member", "id": member_id})
     if found.organization_id != sb.world.token_organization(token):
-        raise ApiError(403, 4002)
-    return data_response(found.to_api())
+        raise ApiError(403, forbidden_code)
+    return found
+
+
+def member(sb: Sandbox, req: Request, token: Token) -> Response:
+    return data_response(_member(sb, token, req.params["memberId"], 4002).to_api())
 
 
 def member_organizations(sb: Sandbox, req: Request, token: Token) -> Response:
-    member_id = req.params["memberId"]
-    found = sb.world.members.get(member_id)
-    if found is None:
-        raise ApiError(404, 4001, resource={"type": "member", "id": member_id})
-    if found.organization_id != sb.world.token_organization(token):
-        raise ApiError(403, 4004)
+    found = _member(sb, token, req.params["memberId"], 4004)
     return data_response([{"id": found.organization_id}])
 
 
@@ -146,8 +152,12 @@ def organization_member_permissions(sb: Sandbox, req: Request, token: Token) -> 
         return data_response(
             {
                 "permissions": [
-                    "ORG_MANAGE_MEMBER", "ORG_MANAGE_TEAM", "ORG_MANAGE_SOCIAL_PROFILE",
-                    "ORG_MANAGE_APP_DIRECTORY", "ORG_MANAGE_BILLING", "ORG_SUPER_ADMIN",
+                    "ORG_MANAGE_MEMBER",
+                    "ORG_MANAGE_TEAM",
+                    "ORG_MANAGE_SOCIAL_PROFILE",
+                    "ORG_MANAGE_APP_DIRECTORY",
+                    "ORG_MANAGE_BILLING",
+                    "ORG_SUPER_ADMIN",
                 ],
                 "permissionPreset": "SUPER_ADMIN",
             }
@@ -298,7 +308,8 @@ def _validate_extras(body: dict) -> dict:
         for axis, bound in (("latitude", 90), ("longitude", 180)):
             value = location.get(axis)
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
                 or not -bound <= value <= bound
             ):
                 raise ApiError(400, 4000, f"location.{axis} must be a number in ±{bound}")
@@ -325,7 +336,8 @@ def create_message(sb: Sandbox, req: Request, token: Token) -> Response:
         raise ApiError(400, 4000, "text must be a string")
     ids = body.get("socialProfileIds")
     if (
-        not isinstance(ids, list) or not ids
+        not isinstance(ids, list)
+        or not ids
         or not all(isinstance(i, str | int) and not isinstance(i, bool) for i in ids)
     ):
         raise ApiError(400, 2306, "socialProfileIds must be a non-empty array of profile ids")
@@ -365,16 +377,24 @@ def create_message(sb: Sandbox, req: Request, token: Token) -> Response:
     for profile in profiles:
         num = world.new_id()
         message = Message(
-            id=str(num), num=num, state="PENDING_APPROVAL" if needs_approval else "SCHEDULED",
-            text=text or "", profile_id=profile.id, organization_id=org_id, send_ms=send_ms,
-            send_time=send_time, extra={k: v for k, v in extras.items()},
-            created_by=token.member_id, created_at=format_time(now),
+            id=str(num),
+            num=num,
+            state="PENDING_APPROVAL" if needs_approval else "SCHEDULED",
+            text=text or "",
+            profile_id=profile.id,
+            organization_id=org_id,
+            send_ms=send_ms,
+            send_time=send_time,
+            extra={k: v for k, v in extras.items()},
+            created_by=token.member_id,
+            created_at=format_time(now),
         )
         if needs_approval:
             message.sequence_number = 1
             message.reviewers = [
                 {"id": m.id, "type": "ADMIN_AND_EDITOR"}
-                for m in world.members.values() if m.organization_id == org_id and m.is_admin
+                for m in world.members.values()
+                if m.organization_id == org_id and m.is_admin
             ]
         if token.member_id:
             world.record(message, "CREATE", token.member_id, "MEMBER")
@@ -449,13 +469,18 @@ ROUTES = [
     ("GET", "/v1/members/{memberId}", member),
     ("GET", "/v1/members/{memberId}/organizations", member_organizations),
     ("GET", "/v1/organizations/{organizationId}/members", organization_members),
-    ("GET", "/v1/organizations/{organizationId}/members/{memberId}/teams",
-     organization_member_teams),
-    ("GET", "/v1/organizations/{organizationId}/members/{memberId}/permissions",
-     organization_member_permissions),
+    (
+        "GET",
+        "/v1/organizations/{organizationId}/members/{memberId}/teams",
+        organization_member_teams,
+    ),
+    (
+        "GET",
+        "/v1/organizations/{organizationId}/members/{memberId}/permissions",
+        organization_member_permissions,
+    ),
     ("GET", "/v1/organizations/{organizationId}/teams", organization_teams),
-    ("GET", "/v1/organizations/{organizationId}/teams/{teamId}/members",
-     organization_team_members),
+    ("GET", "/v1/organizations/{organizationId}/teams/{teamId}/members", organization_team_members),
     ("GET", "/v1/teams/{teamId}", team),
     ("GET", "/v1/messages", list_messages),
     ("POST", "/v1/messages", create_message),
@@ -465,4 +490,3 @@ ROUTES = [
     ("POST", "/v1/messages/{messageId}/reject", reject_message),
     ("GET", "/v1/messages/{messageId}/history", message_history),
 ]
-
