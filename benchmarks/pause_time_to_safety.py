@@ -116,6 +116,8 @@ async def ours(sandbox: Sandbox, workdir: Path, seeded: int) -> dict[str, Any]:
         engine = Engine(db, platform, settings)
         started = utcnow()
         summary = await engine.pause("benchmark", by="benchmark")
+        # Read before the verification below, which parses the sandbox's whole state here.
+        peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     finally:
         await platform.aclose()
         await db.dispose()
@@ -134,7 +136,7 @@ async def ours(sandbox: Sandbox, workdir: Path, seeded: int) -> dict[str, Any]:
         "urgent_neutralised_after_s": round((deleted - started).total_seconds(), 3)
         if deleted
         else None,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb,
         "failed": summary["failed"],
     }
 
