@@ -143,7 +143,9 @@ async def test_staff_sees_the_banner_no_controls_and_a_forged_post_is_refused(pa
         em = signed_in(app_server.base_url, seed.EM_EMAIL)
         form = {"reason": "Data breach", "confirm": "PAUSE", "csrf_token": csrf(em)}
         assert em.post("/pause", data=form).status_code == 303
-        wait_for(lambda: "PAUSED" in em.get("/").text)
+        # Settled, not just flagged: the page reloads itself when a running pause settles,
+        # which would race this test's own navigation.
+        wait_for(lambda: 'data-live="idle"' in (html := em.get("/").text) and "PAUSED" in html)
 
     await off_loop(pause_as_em)
 
