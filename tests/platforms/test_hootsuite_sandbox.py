@@ -398,3 +398,11 @@ async def test_from_settings_counts_api_calls(sandbox):
     finally:
         await hootsuite.aclose()
         reset_registry()
+
+
+async def test_profile_names_label_every_organization_profile(platform):
+    names = await platform.profile_names()
+    assert set(names) == set(PROFILE_IDS)
+    assert names[FACEBOOK] == "Facebook page @SandboxCounty"
+    # Twitter withholds the username from the API: the id stands in, never a blank.
+    assert names[PROFILE_IDS[0]] == f"X (Twitter) {PROFILE_IDS[0]}"

@@ -41,6 +41,8 @@ def test_api_key_pauses_and_resumes(small_sandbox, app_server):
     page = em.get("/")
     assert "PAUSED" in page.text and "Shooting downtown" in page.text
     assert page.text.count("step-created") == op["moved"]
+    # Profiles by name, not bare ids (the seed's five profiles are on five networks).
+    assert "Facebook page @SandboxCounty" in page.text or "Instagram @sandbox.county" in page.text
 
     again = httpx.post(f"{base}/api/pause", json={"reason": "twice"}, headers=headers)
     assert again.status_code == 202  # harmless: the engine says it is already paused
@@ -55,7 +57,9 @@ def test_api_key_pauses_and_resumes(small_sandbox, app_server):
         and s
     )
     assert status["operation"]["status"] == "done"
-    assert "NORMAL" in em.get("/").text
+    page = em.get("/")
+    assert "NORMAL" in page.text
+    assert "Restored messages" in page.text and "Now scheduled at" in page.text
 
 
 def test_dashboard_pause_returns_at_once_and_streams_progress(small_sandbox, app_server):

@@ -86,4 +86,9 @@ class Platform(Protocol):
         """The organization's teams the member belongs to, read from the platform now."""
         ...
 
+    async def profile_names(self) -> dict[str, str]:
+        """Display names of the organization's social profiles, by id, for people reading
+        what moved ("Facebook page @citynews" says more than an id)."""
+        ...
+
     async def aclose(self) -> None: ...

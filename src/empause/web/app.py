@@ -25,6 +25,7 @@ from empause.web.deps import SESSION_IDLE_SECONDS
 from empause.web.errors import WebError, validation_handler, web_error_handler
 from empause.web.membership import MAX_TTL, MembershipChecker
 from empause.web.middleware import RequestMetrics, SecurityHeaders
+from empause.web.profiles import ProfileNames
 from empause.web.routes import api, audit, auth, dashboard, events, keys, ops
 from empause.web.runner import OperationRunner
 
@@ -55,6 +56,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.membership = MembershipChecker(
         platform, settings.emergency_team_id, ttl=app.state.membership_ttl
     )
+    state.profile_names = ProfileNames(platform)
     state.stopping = asyncio.Event()
     runner.start()  # recover() first: unfinished operations continue after a crash
     inbox.start()

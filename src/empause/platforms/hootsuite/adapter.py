@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -227,6 +227,34 @@ class HootsuitePlatform:
         """Read now from Hootsuite (never cached: membership can change mid-emergency)."""
         teams = await self.client.organization_member_teams(self.organization_id, member_id)
         return {str(team["id"]) for team in teams if team.get("id") is not None}
+
+    async def profile_names(self) -> dict[str, str]:
+        profiles = await self.client.social_profiles()
+        return {str(p["id"]): profile_label(p) for p in profiles if p.get("id") is not None}
+
+
+_NETWORKS = {
+    "TWITTER": "X (Twitter)",
+    "FACEBOOK": "Facebook",
+    "FACEBOOKPAGE": "Facebook page",
+    "FACEBOOKGROUP": "Facebook group",
+    "LINKEDIN": "LinkedIn",
+    "LINKEDINCOMPANY": "LinkedIn page",
+    "INSTAGRAM": "Instagram",
+    "INSTAGRAMBUSINESS": "Instagram",
+    "YOUTUBECHANNEL": "YouTube",
+    "PINTEREST": "Pinterest",
+    "TIKTOKBUSINESS": "TikTok",
+    "THREADS": "Threads",
+}
+
+
+def profile_label(profile: dict[str, Any]) -> str:
+    """'Facebook page @citynews'; the id stands in for a username the network withholds."""
+    kind = str(profile.get("type") or "")
+    network = _NETWORKS.get(kind, kind.title() or "Profile")
+    username = profile.get("socialNetworkUsername")
+    return f"{network} @{username}" if username else f"{network} {profile.get('id')}"
 
 
 # A copy counts as "made" in any state that can still publish or has published.

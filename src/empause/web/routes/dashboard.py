@@ -38,6 +38,7 @@ async def page_context(request: Request, session: AsyncSession, who: Viewer) -> 
         "org": await session.get(Organization, org_id),
         "operation": operation,
         "entries": entries,
+        "profiles": await request.app.state.profile_names.get(),
         "held": await queries.held_messages(session, org_id),
         "can_act": await can_act(request, who),
         "confirm_word": CONFIRM_WORD,
