@@ -57,18 +57,6 @@ async def browser() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-def small_sandbox(sandbox):
-    sandbox.control.reset(seed="demo", messages=40, rng=7)
-    sandbox.control.faults(rate_limit=1000)
-    return sandbox
-
-
-@pytest.fixture
-def app_overrides():
-    return {"rate_limit": 200.0}
-
-
-@pytest.fixture
 async def page(small_sandbox, app_server, browser) -> AsyncIterator[Any]:
     context = await browser.new_context(
         base_url=app_server.base_url, viewport={"width": 1200, "height": 900}
@@ -99,6 +87,12 @@ async def sign_in(page: Any, email: str, shot_name: str | None = None) -> None:
 async def off_loop(function: Any, *args: Any) -> Any:
     """Blocking helpers (sync HTTP, polling) run in a thread, so Playwright keeps talking."""
     return await asyncio.to_thread(function, *args)
+
+
+@pytest.fixture
+def app_overrides():
+    """Pace the app as fast as `small_sandbox` allows."""
+    return {"rate_limit": 200.0}
 
 
 async def test_emergency_member_pauses_watches_progress_and_resumes(page, app_server):

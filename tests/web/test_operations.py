@@ -14,15 +14,8 @@ from tests.web.helpers import api_status, create_api_key, csrf, settled, signed_
 
 
 @pytest.fixture
-def small_sandbox(sandbox):
-    """Few messages and no upstream throttling, so a whole pause takes a moment."""
-    sandbox.control.reset(seed="demo", messages=40, rng=7)
-    sandbox.control.faults(rate_limit=1000)
-    return sandbox
-
-
-@pytest.fixture
 def app_overrides():
+    """Pace the app as fast as `small_sandbox` allows."""
     return {"rate_limit": 200.0}
 
 
@@ -50,11 +43,13 @@ def test_api_key_pauses_and_resumes(small_sandbox, app_server):
     answer = httpx.post(f"{base}/api/resume", json={"restore": "original"}, headers=headers)
     assert answer.status_code == 202
     status = wait_for(
-        lambda: (s := api_status(base, key))
-        and not s["paused"]
-        and settled(s)
-        and s["operation"]["kind"] == "resume"
-        and s
+        lambda: (
+            (s := api_status(base, key))
+            and not s["paused"]
+            and settled(s)
+            and s["operation"]["kind"] == "resume"
+            and s
+        )
     )
     assert status["operation"]["status"] == "done"
     page = em.get("/")
@@ -72,7 +67,9 @@ def test_dashboard_pause_returns_at_once_and_streams_progress(small_sandbox, app
 
     def paused_and_done():
         page = em.get("/")
-        return "PAUSED" in page.text and "Pause</span> —\n     <span id=\"op-status\">done" in page.text
+        return (
+            "PAUSED" in page.text and 'Pause</span> —\n     <span id="op-status">done' in page.text
+        )
 
     wait_for(paused_and_done)
     with em.stream("GET", "/events/status") as stream:
@@ -103,7 +100,7 @@ def test_healthz_metrics_and_headers(app_server):
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert page.headers["x-frame-options"] == "DENY"
-    assert "<script src=\"/static/app.js\"" in page.text and "<script>" not in page.text
+    assert '<script src="/static/app.js"' in page.text and "<script>" not in page.text
     assert httpx.get(f"{base}/static/app.css").status_code == 200
     metrics = httpx.get(f"{base}/metrics")
     assert metrics.status_code == 200

@@ -55,7 +55,9 @@ async def test_staff_member_gets_a_read_only_page_and_no_account(app_server, db:
     assert "NORMAL" in page.text and "Read-only" in page.text
     assert 'id="pause-button"' not in page.text and 'id="resume-form"' not in page.text
     async with db.sessions() as session:
-        assert await session.scalar(select(User).where(User.member_id == seed.STAFF_MEMBER_ID)) is None
+        assert (
+            await session.scalar(select(User).where(User.member_id == seed.STAFF_MEMBER_ID)) is None
+        )
 
 
 def test_someone_outside_the_organization_is_refused(sandbox, database_url):
@@ -116,15 +118,19 @@ def test_sessions_expire_even_when_used(app_server):
         "csrf": "t",
         "iat": int(time.time()) - SESSION_ABSOLUTE_SECONDS - 5,
     }
-    cookie = itsdangerous.TimestampSigner(key).sign(
-        base64.b64encode(json.dumps(session).encode())
-    ).decode()
+    cookie = (
+        itsdangerous.TimestampSigner(key)
+        .sign(base64.b64encode(json.dumps(session).encode()))
+        .decode()
+    )
     browser = client(app_server.base_url)
     browser.cookies.set("empause_session", cookie)
     assert "Sign in with Hootsuite" in browser.get("/").text
     fresh = {**session, "iat": int(time.time())}
     browser.cookies.set(
         "empause_session",
-        itsdangerous.TimestampSigner(key).sign(base64.b64encode(json.dumps(fresh).encode())).decode(),
+        itsdangerous.TimestampSigner(key)
+        .sign(base64.b64encode(json.dumps(fresh).encode()))
+        .decode(),
     )
     assert "Sign in with Hootsuite" not in browser.get("/").text  # the same cookie, in time

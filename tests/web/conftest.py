@@ -1,0 +1,16 @@
+"""Fixtures shared by the web tests that run whole pauses.
+
+Modules using `small_sandbox` also lift the app's own pacing with `app_overrides`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def small_sandbox(sandbox):
+    """Few messages and no upstream throttling, so a whole pause takes a moment."""
+    sandbox.control.reset(seed="demo", messages=40, rng=7)
+    sandbox.control.faults(rate_limit=1000)
+    return sandbox
