@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.store.db import Database
 from empause.store.migrate import upgrade
 from empause.store.models import Base, InboxEvent, JournalEntry, Operation, Organization
-from empause.store.uow import UnitOfWork
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -42,21 +42,21 @@ async def test_a_migration_that_fails_half_way_leaves_no_half_made_schema(tmp_pa
     assert tables == ["users"]
 
 
-async def _seed_operation(uow: UnitOfWork) -> Operation:
-    uow.session.add(Organization(id="832420", emergency_team_id="501006"))
-    await uow.session.flush()  # no ORM relationships: parents are flushed first by hand
+async def _seed_operation(session: AsyncSession) -> Operation:
+    session.add(Organization(id="832420", emergency_team_id="501006"))
+    await session.flush()  # no ORM relationships: parents are flushed first by hand
     op = Operation(organization_id="832420", kind="pause", strategy="shift")
-    uow.session.add(op)
-    await uow.commit()
+    session.add(op)
+    await session.commit()
     return op
 
 
 async def test_times_come_back_aware_utc_and_json_intact(db: Database):
     original = {"id": "m1", "text": "héllo", "tags": ["a"], "targeting": {"facebookPage": {}}}
-    async with UnitOfWork(db) as uow:
-        op = await _seed_operation(uow)
+    async with db.sessions() as session:
+        op = await _seed_operation(session)
         local = T0.astimezone(ZoneInfo("America/Vancouver"))
-        uow.session.add(
+        session.add(
             JournalEntry(
                 operation_id=op.id,
                 organization_id="832420",
@@ -66,9 +66,9 @@ async def test_times_come_back_aware_utc_and_json_intact(db: Database):
                 original_json=original,
             )
         )
-        await uow.commit()
-    async with UnitOfWork(db) as uow:
-        entry = (await uow.session.execute(select(JournalEntry))).scalar_one()
+        await session.commit()
+    async with db.sessions() as session:
+        entry = (await session.execute(select(JournalEntry))).scalar_one()
         assert entry.original_time == T0 and entry.original_time.tzinfo is not None
         assert entry.new_time == T0 + timedelta(days=7)
         assert entry.original_json == original
@@ -76,9 +76,9 @@ async def test_times_come_back_aware_utc_and_json_intact(db: Database):
 
 
 async def test_naive_times_are_refused(db: Database):
-    async with UnitOfWork(db) as uow:
-        op = await _seed_operation(uow)
-        uow.session.add(
+    async with db.sessions() as session:
+        op = await _seed_operation(session)
+        session.add(
             JournalEntry(
                 operation_id=op.id,
                 organization_id="832420",
@@ -88,14 +88,14 @@ async def test_naive_times_are_refused(db: Database):
             )
         )
         with pytest.raises(Exception, match="naive"):
-            await uow.commit()
+            await session.commit()
 
 
 async def test_a_message_is_journaled_once_per_operation(db: Database):
-    async with UnitOfWork(db) as uow:
-        op = await _seed_operation(uow)
+    async with db.sessions() as session:
+        op = await _seed_operation(session)
         for _ in range(2):
-            uow.session.add(
+            session.add(
                 JournalEntry(
                     operation_id=op.id,
                     organization_id="832420",
@@ -105,7 +105,7 @@ async def test_a_message_is_journaled_once_per_operation(db: Database):
                 )
             )
         with pytest.raises(IntegrityError):
-            await uow.commit()
+            await session.commit()
 
 
 async def test_webhook_inbox_ignores_duplicate_deliveries(db: Database):
@@ -118,22 +118,22 @@ async def test_webhook_inbox_ignores_duplicate_deliveries(db: Database):
             payload={},
         )
 
-    async with UnitOfWork(db) as uow:
-        uow.session.add(event("1"))
-        await uow.commit()
-        uow.session.add(event("1"))
+    async with db.sessions() as session:
+        session.add(event("1"))
+        await session.commit()
+        session.add(event("1"))
         with pytest.raises(IntegrityError):
-            await uow.commit()
-        await uow.rollback()
-        uow.session.add(event("2"))
-        await uow.commit()
+            await session.commit()
+        await session.rollback()
+        session.add(event("2"))
+        await session.commit()
 
 
-async def test_unit_of_work_rolls_back_on_error(db: Database):
+async def test_a_session_rolls_back_on_error(db: Database):
     with pytest.raises(RuntimeError):
-        async with UnitOfWork(db) as uow:
-            uow.session.add(Organization(id="1", emergency_team_id="2"))
-            await uow.session.flush()
+        async with db.sessions() as session:
+            session.add(Organization(id="1", emergency_team_id="2"))
+            await session.flush()
             raise RuntimeError("boom")
-    async with UnitOfWork(db) as uow:
-        assert (await uow.session.execute(select(Organization))).first() is None
+    async with db.sessions() as session:
+        assert (await session.execute(select(Organization))).first() is None

@@ -27,7 +27,3 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
 
         url = get_settings().database_url
     command.upgrade(alembic_config(url), revision)
-
-
-def downgrade(url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(url), revision)
