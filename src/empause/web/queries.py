@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,6 @@ from empause.store.models import (
     ApiKey,
     AuditEvent,
     JournalEntry,
-    Operation,
     Organization,
     Prescreening,
     User,
@@ -38,17 +36,6 @@ async def is_paused(db: Database, organization_id: str) -> bool:
     async with db.sessions() as session:
         org = await session.get(Organization, organization_id)
         return bool(org and org.paused)
-
-
-async def latest_operation(
-    session: AsyncSession, organization_id: str, kinds: Sequence[str] = ("pause", "resume")
-) -> Operation | None:
-    return await session.scalar(
-        select(Operation)
-        .where(Operation.organization_id == organization_id, Operation.kind.in_(kinds))
-        .order_by(Operation.id.desc())
-        .limit(1)
-    )
 
 
 async def journal(session: AsyncSession, operation_id: int, limit: int = 500) -> list[JournalEntry]:

@@ -66,7 +66,6 @@ def render(
         "viewer": session.get("user"),
         "csrf_token": session.get("csrf", ""),
         "tz": (session.get("user") or {}).get("timezone", "UTC"),
-        "organization": None,
     }
     base.update(context or {})
     return templates.TemplateResponse(request, name, base, status_code=status_code)

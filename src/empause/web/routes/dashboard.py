@@ -9,7 +9,6 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from empause.store.models import Organization
 from empause.web import actions, queries, status
 from empause.web.deps import Viewer, db_session, emergency_actor, optional_viewer, viewer
 from empause.web.membership import MembershipUnavailable
@@ -31,12 +30,10 @@ async def page_context(request: Request, session: AsyncSession, who: Viewer) -> 
     settings = request.app.state.settings
     org_id = settings.organization_id
     state = await status.current(session, org_id)
-    operation = await queries.latest_operation(session, org_id)
-    entries = await queries.journal(session, operation.id) if operation else []
+    operation = state["operation"]  # the latest pause/resume, already read with the status
+    entries = await queries.journal(session, operation["id"]) if operation else []
     return {
         "status": state,
-        "org": await session.get(Organization, org_id),
-        "operation": operation,
         "entries": entries,
         "profiles": await request.app.state.profile_names.get(),
         "held": await queries.held_messages(session, org_id),
