@@ -66,26 +66,9 @@ def _answers(base_url: str) -> bool:
 class SandboxServer:
     """A sandbox on a loopback port in a background thread; use as a context manager."""
 
-    def __init__(
-        self,
-        seed: str | None = "demo",
-        messages: int = 300,
-        rng: int = 7,
-        rate_limit: float = 20,
-        latency_ms: float = 0,
-        token_ttl: int = 3599,
-        control: bool = True,
-        port: int = 0,
-    ) -> None:
-        self.sandbox = Sandbox(
-            seed=seed,
-            messages=messages,
-            rng=rng,
-            rate_limit=rate_limit,
-            latency_ms=latency_ms,
-            token_ttl=token_ttl,
-            control=control,
-        )
+    def __init__(self, *, port: int = 0, **options: Any) -> None:
+        """`port` 0 picks a free one; `options` are Sandbox's (seed, messages, rng, ...)."""
+        self.sandbox = Sandbox(**options)
         self.control: SandboxControl | None = None
         self._http = ThreadedServer(
             SandboxApp(self.sandbox),
