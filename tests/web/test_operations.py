@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 
 import httpx
 import pytest
@@ -106,6 +107,19 @@ def test_healthz_metrics_and_headers(app_server):
     assert metrics.status_code == 200
     assert 'empause_http_requests_total{method="GET",route="/healthz",status="200"}' in metrics.text
     assert "empause_operation_duration_seconds" in metrics.text
+
+
+def test_the_access_log_never_shows_the_webhook_secret(app_server, caplog):
+    from tests.fixtures.app import WEBHOOK_SECRET
+
+    caplog.set_level(logging.INFO, logger="empause.web.access")
+    answer = httpx.post(f"{app_server.base_url}/webhooks/hootsuite/{WEBHOOK_SECRET}", json={})
+    assert answer.status_code < 500
+    lines = wait_for(
+        lambda: [r for r in caplog.records if getattr(r, "route", "").startswith("/webhooks/")]
+    )
+    assert lines[0].path == "/webhooks/hootsuite/{secret}"
+    assert not any(WEBHOOK_SECRET in str(vars(r)) for r in caplog.records)
 
 
 def test_held_messages_are_listed_while_paused(small_sandbox, app_server):

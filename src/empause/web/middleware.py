@@ -76,11 +76,13 @@ class RequestMetrics:
             elapsed = time.perf_counter() - started
             metrics.REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
             metrics.REQUEST_SECONDS.labels(route).observe(elapsed)
+            # A path segment that is a secret (the webhook URL's) is logged as its template.
+            path = route if "{secret}" in route else scope["path"]
             log.info(
                 "request",
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": path,
                     "route": route,
                     "status": status["code"],
                     "duration_ms": round(elapsed * 1000, 1),
