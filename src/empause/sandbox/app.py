@@ -207,8 +207,3 @@ class SandboxApp:
             except Exception:  # keep publishing whatever one bad message does
                 log.exception("publisher tick failed")
             await asyncio.sleep(PUBLISH_TICK)
-
-
-def create_app(**kwargs) -> SandboxApp:
-    """An ASGI app for a fresh Sandbox (kwargs as for Sandbox)."""
-    return SandboxApp(Sandbox(**kwargs))

@@ -8,9 +8,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, fields, replace
 
-KNOBS = ("latency_ms", "jitter_ms", "error_rate", "timeout_rate", "lost_response_rate",
-         "hang_seconds")
-
 
 @dataclass(slots=True, frozen=True)
 class FaultSpec:
@@ -32,6 +29,9 @@ class FaultSpec:
         """Seconds to wait before handling."""
         jitter = rng.uniform(-self.jitter_ms, self.jitter_ms) if self.jitter_ms else 0
         return max(0.0, self.latency_ms + jitter) / 1000
+
+
+KNOBS = tuple(f.name for f in fields(FaultSpec))
 
 
 def _coerce(values: dict) -> dict:

@@ -88,7 +88,6 @@ class Sandbox:
         self.control = control
         self.default_rate_limit = rate_limit
         self.default_token_ttl = token_ttl
-        self.clock = SandboxClock()
         self.faults = Faults(latency_ms=latency_ms, seed=rng)
         self.limiter = RateLimiter(rate_limit)
         self.webhooks = WebhookDispatcher()

@@ -28,7 +28,6 @@ EXTRA_FIELDS = (
     "media",
     "extendedInfo",
 )
-LIVE_STATES = ("SCHEDULED", "PENDING_APPROVAL", "SENT", "REJECTED", "SEND_FAILED_PERMANENTLY")
 
 
 @dataclass(slots=True)
