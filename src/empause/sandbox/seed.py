@@ -9,7 +9,15 @@ import random
 from datetime import datetime, timedelta
 
 from empause.domain.timeutil import format_time
-from empause.sandbox.world import Member, Message, Organization, SocialProfile, Team, World
+from empause.sandbox.world import (
+    Member,
+    Message,
+    Organization,
+    SocialProfile,
+    Team,
+    World,
+    format_time_ms,
+)
 
 ORG_ID = "832420"
 ORG_NAME = "Sandbox County"
@@ -114,7 +122,8 @@ def _seed_messages(world: World, r: random.Random, count: int) -> None:
     now = world.clock.now().replace(second=0, microsecond=0)
     extras = 0 if count == 0 else max(2, count // 50)
     authors = [STAFF_MEMBER_ID, EM_MEMBER_ID, ADMIN_MEMBER_ID]
-    created_at = format_time(now - timedelta(days=2))
+    created = now - timedelta(days=2)
+    created_at, created_stamp = format_time(created), format_time_ms(created)
     plan: list[tuple[str, datetime]] = []
     for _ in range(count):
         plan.append(("SCHEDULED", now + timedelta(minutes=r.randint(5, 30 * 24 * 60))))
@@ -147,17 +156,16 @@ def _seed_messages(world: World, r: random.Random, count: int) -> None:
         )
         message.history.append(
             {"actorType": "MEMBER", "actorId": author, "actionType": "CREATE",
-             "timestamp": created_at.replace("Z", ".000Z")}
+             "timestamp": created_stamp}
         )
         if state == "PENDING_APPROVAL":
             message.sequence_number = 1
             message.reviewers = [{"id": ADMIN_MEMBER_ID, "type": "ADMIN_AND_EDITOR"}]
         elif state == "SENT":
-            message.post_id = str(9_000_000_000_000 + num)
-            message.post_url = f"{profile.external_url()}/posts/{message.post_id}"
+            message.set_post(profile)
             message.history.append(
                 {"actorType": "SYSTEM", "actorId": "0", "actionType": "SEND",
-                 "timestamp": message.send_time.replace("Z", ".000Z")}
+                 "timestamp": format_time_ms(when)}
             )
         messages[message.id] = message
         by_num[num] = message

@@ -12,7 +12,7 @@ from empause.sandbox.faults import Faults
 from empause.sandbox.limits import RateLimiter
 from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, SEEDS, build_demo
 from empause.sandbox.webhooks import WebhookDispatcher
-from empause.sandbox.world import Message, Token, World, to_ms
+from empause.sandbox.world import Message, Token, World, format_time_ms, to_ms
 
 
 @dataclass(slots=True)
@@ -110,9 +110,12 @@ class Sandbox:
         self.calls: Counter[str] = Counter()
 
     def _emit(self, message: Message, state: str) -> None:
-        stamp = self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         self.webhooks.message_event(
-            state, message.organization_id, message.id, stamp, message.extra.get("webhookUrls")
+            state,
+            message.organization_id,
+            message.id,
+            format_time_ms(self.clock.now()),
+            message.extra.get("webhookUrls"),
         )
 
     def now_ms(self) -> int:

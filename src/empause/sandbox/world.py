@@ -142,6 +142,12 @@ class Message:
     def key(self) -> tuple[int, int]:
         return (self.send_ms, self.num)
 
+    def set_post(self, profile: SocialProfile | None) -> None:
+        """The network's post id and URL, as publishing gives them."""
+        self.post_id = str(9_000_000_000_000 + self.num)
+        base = profile.external_url() if profile else "https://example.org"
+        self.post_url = f"{base}/posts/{self.post_id}"
+
     def to_api(self) -> dict:
         """The spec's SocialProfileMessage."""
         data: dict = {
@@ -200,6 +206,11 @@ class Token:
 
 def to_ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
+
+
+def format_time_ms(value: datetime) -> str:
+    """History and webhook timestamps: UTC to the millisecond, ending in 'Z'."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class World:
@@ -269,7 +280,7 @@ class World:
                 "actorType": actor_type,
                 "actorId": actor or "0",
                 "actionType": action,
-                "timestamp": self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                "timestamp": format_time_ms(self.clock.now()),
             }
         )
 
@@ -312,10 +323,7 @@ class World:
         while self.due and self.due[0][0] <= now_ms:
             key = self.due.pop(0)
             message = self.by_num[key[1]]
-            profile = self.profiles.get(message.profile_id)
-            message.post_id = str(9_000_000_000_000 + message.num)
-            base = profile.external_url() if profile else "https://example.org"
-            message.post_url = f"{base}/posts/{message.post_id}"
+            message.set_post(self.profiles.get(message.profile_id))
             message.state = "SENT"
             self.record(message, "SEND", None, "SYSTEM")
             self.published.append(
