@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from empause.web import metrics
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 
@@ -21,7 +24,11 @@ async def healthz(request: Request) -> JSONResponse:
         async with db.sessions() as session:
             await session.execute(text("SELECT 1"))
     except Exception as exc:
-        return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
+        # Anyone may ask: the error (hosts, user names) goes to the log, not the answer.
+        log.warning("health check: database unavailable", extra={"error": str(exc)})
+        return JSONResponse(
+            {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+        )
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
