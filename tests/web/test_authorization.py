@@ -65,7 +65,9 @@ async def test_membership_removed_upstream_refuses_the_next_action(app_server, d
     app_server.sandbox.control.set_member(seed.EM_MEMBER_ID, teams=[])
     answer = em.post("/pause", data={**PAUSE_FORM, "csrf_token": token})
     assert answer.status_code == 403
-    assert 'id="pause-button"' not in em.get("/").text  # the controls go too
+    page = em.get("/")
+    assert page.status_code == 200 and 'id="readonly-note"' in page.text
+    assert 'id="pause-button"' not in page.text  # the controls go too
     await nothing_changed(db)
 
 
@@ -93,7 +95,9 @@ def test_pages_need_a_session(app_server):
 def test_staff_sees_the_audit_log_but_no_key_form(app_server):
     staff = signed_in(app_server.base_url, seed.STAFF_EMAIL)
     assert staff.get("/audit").status_code == 200
-    assert 'id="create-key"' not in staff.get("/keys").text
+    keys = staff.get("/keys")
+    assert keys.status_code == 200 and "<h1>API keys</h1>" in keys.text
+    assert 'id="create-key"' not in keys.text
 
 
 async def test_revoking_needs_the_emergency_team_and_csrf(app_server, db):
