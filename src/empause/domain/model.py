@@ -62,6 +62,15 @@ class MessageState(StrEnum):
     DELETED = "DELETED"
 
 
+class PrescreenDecision(StrEnum):
+    """What prescreening decided on a message pending approval (the latest one is kept)."""
+
+    APPROVED = "approved"  # approved upstream (not paused, or an emergency-team author)
+    HELD = "held"  # a held message: recorded, not approved, released on resume
+    REJECTED = "rejected"  # rejected upstream (held_action = reject)
+    RELEASED = "released"  # a held message approved once the pause was lifted
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One scheduled post on one social profile, as the platform reported it."""

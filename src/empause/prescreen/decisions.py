@@ -8,22 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from empause.domain.model import Message
+from empause.domain.model import Message, PrescreenDecision
 from empause.store.models import AuditEvent, Organization, Prescreening
 
 ACTOR = "prescreening"
-
-
-class Decision(StrEnum):
-    APPROVED = "approved"
-    HELD = "held"
-    REJECTED = "rejected"
-    RELEASED = "released"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +39,7 @@ async def save_decision(
     session: AsyncSession,
     organization_id: str,
     message: Message,
-    decision: Decision,
+    decision: PrescreenDecision,
     reason: str,
     *,
     audit: dict | None = None,

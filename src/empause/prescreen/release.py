@@ -13,10 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from empause.config import Settings
-from empause.domain.model import Message, MessageState
+from empause.domain.model import Message, MessageState, PrescreenDecision
 from empause.domain.timeutil import utcnow
 from empause.platforms.port import Permanent, Platform, PlatformError
-from empause.prescreen.decisions import Decision, save_decision
+from empause.prescreen.decisions import save_decision
 from empause.prescreen.logs import log
 from empause.prescreen.queries import list_decisions
 from empause.store.db import Database
@@ -55,7 +55,7 @@ async def release_held(db: Database, platform: Platform, settings: Settings) -> 
     """Approve what can be, in send-time order; returns counts and the list for review."""
     org_id = settings.organization_id
     async with db.sessions() as session:
-        held = await list_decisions(session, org_id, Decision.HELD.value)
+        held = await list_decisions(session, org_id, PrescreenDecision.HELD.value)
     held.sort(key=lambda r: (r.scheduled_send_time is None, r.scheduled_send_time, r.message_id))
     released: list[str] = []
     review: list[dict[str, Any]] = []
@@ -80,7 +80,9 @@ async def release_held(db: Database, platform: Platform, settings: Settings) -> 
             continue
         assert message is not None
         async with db.sessions() as session:
-            await save_decision(session, org_id, message, Decision.RELEASED, "released on resume")
+            await save_decision(
+                session, org_id, message, PrescreenDecision.RELEASED, "released on resume"
+            )
             await session.commit()
         released.append(message.id)
         log("prescreen.decision", decision="released", message_id=message.id,

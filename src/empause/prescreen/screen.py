@@ -14,10 +14,15 @@ from typing import Protocol
 from sqlalchemy import select
 
 from empause.config import Settings
-from empause.domain.model import Message, MessageState, may_publish_while_paused
+from empause.domain.model import (
+    Message,
+    MessageState,
+    PrescreenDecision,
+    may_publish_while_paused,
+)
 from empause.domain.timeutil import utcnow
 from empause.platforms.port import Ambiguous, Permanent, Platform
-from empause.prescreen.decisions import Decision, PauseState, audit, pause_state, save_decision
+from empause.prescreen.decisions import PauseState, audit, pause_state, save_decision
 from empause.prescreen.inbox import gate
 from empause.prescreen.logs import log
 from empause.prescreen.teams import TeamCache
@@ -112,7 +117,10 @@ class Prescreener:
         return await self._hold(message)
 
     async def _approve(
-        self, message: Message, reason: str, decision: Decision = Decision.APPROVED
+        self,
+        message: Message,
+        reason: str,
+        decision: PrescreenDecision = PrescreenDecision.APPROVED,
     ) -> str:
         assert message.sequence_number is not None
         return await self._review(
@@ -124,7 +132,7 @@ class Prescreener:
 
     async def _reject(self, message: Message) -> str:
         return await self._review(
-            message, "reject", Decision.REJECTED, REJECT_REASON,
+            message, "reject", PrescreenDecision.REJECTED, REJECT_REASON,
             lambda seq: self.platform.reject(message.id, seq, REJECT_REASON),
             done_states={MessageState.REJECTED.value},
         )  # fmt: skip
@@ -133,7 +141,7 @@ class Prescreener:
         self,
         message: Message,
         action: str,
-        decision: Decision,
+        decision: PrescreenDecision,
         reason: str,
         call: Callable[[int], Awaitable[None]],
         done_states: set[str],
@@ -166,11 +174,11 @@ class Prescreener:
             )
             if (
                 row is not None
-                and row.decision == Decision.HELD.value
+                and row.decision == PrescreenDecision.HELD.value
                 and row.sequence_number == message.sequence_number
             ):
                 return "already-held"
-            await save_decision(session, self.org_id, message, Decision.HELD,
+            await save_decision(session, self.org_id, message, PrescreenDecision.HELD,
                                 "author not in the emergency team; held until resume")  # fmt: skip
             await session.commit()
         log("prescreen.decision", decision="held", message_id=message.id,
@@ -178,10 +186,12 @@ class Prescreener:
         # A resume may have released the held list between our read of the pause and the
         # commit above: re-read it, and release this one ourselves if so.
         if not (await self._pause()).paused:
-            return await self._approve(message, "pause lifted while holding", Decision.RELEASED)
-        return Decision.HELD.value
+            return await self._approve(
+                message, "pause lifted while holding", PrescreenDecision.RELEASED
+            )
+        return PrescreenDecision.HELD.value
 
-    async def _save(self, message: Message, decision: Decision, reason: str) -> None:
+    async def _save(self, message: Message, decision: PrescreenDecision, reason: str) -> None:
         async with gate(self.db).background(), self.db.sessions() as session:
             await save_decision(session, self.org_id, message, decision, reason)
             await session.commit()
