@@ -41,6 +41,9 @@ def test_reset_clears_tokens_and_counts(sandbox, em):
 def test_clock_set_and_freeze(sandbox):
     result = sandbox.control.clock(now="2031-01-01T00:00:00Z", frozen=True)
     assert result["now"] == "2031-01-01T00:00:00Z" and result["frozen"] is True
+    read = httpx.get(f"{sandbox.base_url}/_sandbox/clock").json()  # reading publishes nothing
+    assert read["now"] == "2031-01-01T00:00:00Z" and read["frozen"] is True
+    assert read["now_precise"].startswith("2031-01-01T00:00:00") and "published" not in read
     assert sandbox.control.clock(advance_seconds=90)["now"] == "2031-01-01T00:01:30Z"
     assert sandbox.control.clock(frozen=False)["frozen"] is False
     # every seeded SCHEDULED message was due before 2031: all published at once

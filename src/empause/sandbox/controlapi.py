@@ -68,18 +68,16 @@ def clock(sb: Sandbox, req: Request) -> Response:
         sb.clock.advance(advance)
     if frozen is not None:
         sb.clock.freeze(frozen)
-    published = sb.world.publish_due()
-    now = sb.clock.now()
-    return json_response(
-        {"now": format_time(now), "now_precise": now.isoformat(), "frozen": sb.clock.frozen,
-         "published": published}
-    )
+    return json_response({**_clock(sb), "published": sb.world.publish_due()})
 
 
 def get_clock(sb: Sandbox, req: Request) -> Response:
+    return json_response(_clock(sb))
+
+
+def _clock(sb: Sandbox) -> dict:
     now = sb.clock.now()
-    return json_response({"now": format_time(now), "now_precise": now.isoformat(),
-                          "frozen": sb.clock.frozen})
+    return {"now": format_time(now), "now_precise": now.isoformat(), "frozen": sb.clock.frozen}
 
 
 def faults(sb: Sandbox, req: Request) -> Response:
