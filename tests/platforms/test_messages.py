@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from empause.platforms.hootsuite.envelope import data_one, next_cursor, to_exception
 from empause.platforms.hootsuite.messages import create_body, message_from_json
 from empause.platforms.port import AlreadySent, NotFound, Permanent
+from empause.sandbox.world import EXTRA_FIELDS
 
 RAW = {
     "id": "4100000123",
@@ -62,6 +63,8 @@ def test_create_body_keeps_every_request_field():
         assert body[key] == RAW[key], key
     assert body["media"] == [{"id": "bWVkaWE=", "videoOptions": {"facebook": {"title": "T"}}}]
     assert "id" not in body and "state" not in body and "sequenceNumber" not in body
+    # Every optional field the (spec-following) sandbox keeps, and nothing else.
+    assert set(body) == {"text", "socialProfileIds", "scheduledSendTime", *EXTRA_FIELDS}
 
 
 def test_envelopes():

@@ -10,7 +10,8 @@ from typing import Any
 from empause.domain.model import Message
 from empause.domain.timeutil import format_time, parse_time
 
-# Request fields copied as they are from the response (same shape on both sides).
+# Request fields copied as they are from the response (same shape on both sides); `media`
+# is the one optional field whose shape differs.
 _COPIED = (
     "webhookUrls",
     "tags",
@@ -18,6 +19,7 @@ _COPIED = (
     "privacy",
     "location",
     "emailNotification",
+    "mediaUrls",
     "extendedInfo",
 )
 
@@ -68,8 +70,6 @@ def create_body(message: Message, when: datetime) -> dict[str, Any]:
     for key in _COPIED:
         if raw.get(key) is not None:
             body[key] = copy.deepcopy(raw[key])
-    if raw.get("mediaUrls") is not None:
-        body["mediaUrls"] = copy.deepcopy(raw["mediaUrls"])
     if raw.get("media") is not None:
         body["media"] = _media_request(raw["media"])
     return body
