@@ -116,12 +116,13 @@ class Executor:
                 self._fail(job, exc)
                 self._advance()
                 return
-            except Ambiguous:
-                continue  # repeat the DELETE: NotFound then means the first one worked
-            except Transient as exc:
+            except (Ambiguous, Transient) as exc:
+                # Ambiguous: repeat the DELETE (NotFound then means the first one worked); never
+                # take an unanswered last attempt for success, or a live original gets a copy.
                 if wait is None:
                     raise UpstreamUnavailable(str(exc)) from exc
-                await asyncio.sleep(wait)
+                if not isinstance(exc, Ambiguous):
+                    await asyncio.sleep(wait)
         job.step = after
         fields: dict[str, object] = {"step": after.value}
         if note:

@@ -1,0 +1,49 @@
+"""The executor's retry discipline, against a platform that never gives a clear answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from empause.domain.model import Message, Step
+from empause.engine.executor import Executor, UpstreamUnavailable
+from empause.engine.journal import Job
+from empause.platforms.port import Ambiguous, Transient
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.deferred: list[tuple[int, dict[str, Any]]] = []
+
+    def defer(self, entry_id: int, **fields: Any) -> None:
+        self.deferred.append((entry_id, fields))
+
+
+class _Unanswered:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls = 0
+
+    async def neutralise(self, message: Message) -> None:
+        self.calls += 1
+        raise self.error
+
+
+def _job() -> Job:
+    when = datetime(2030, 1, 1, tzinfo=UTC)
+    message = Message(id="m1", state="SCHEDULED", scheduled_send_time=when, profile_id="p1")
+    return Job(entry_id=1, message=message, step=Step.PLANNED)
+
+
+@pytest.mark.parametrize("error", [Ambiguous("lost"), Transient("503")])
+async def test_neutralise_never_takes_an_unanswered_delete_for_success(error, monkeypatch):
+    monkeypatch.setattr("empause.engine.executor.TRANSIENT_BACKOFF", (0.0, 0.0, 0.0))
+    platform, writer, job = _Unanswered(error), _Writer(), _job()
+    executor = Executor(platform, writer, set())  # type: ignore[arg-type]
+    with pytest.raises(UpstreamUnavailable):
+        await executor.neutralise(job, Step.NEUTRALISED)
+    assert platform.calls == 4  # the first try and three more
+    assert job.step is Step.PLANNED and writer.deferred == []  # still to do on the next run
+    assert executor.done == 0
