@@ -10,7 +10,7 @@ import pytest
 from empause.domain.model import Message, Step
 from empause.engine.executor import Executor, UpstreamUnavailable
 from empause.engine.journal import Job
-from empause.platforms.port import Ambiguous, Transient
+from empause.platforms.port import Ambiguous, NotFound, Transient
 
 
 class _Writer:
@@ -47,3 +47,25 @@ async def test_neutralise_never_takes_an_unanswered_delete_for_success(error, mo
     assert platform.calls == 4  # the first try and three more
     assert job.step is Step.PLANNED and writer.deferred == []  # still to do on the next run
     assert executor.done == 0
+
+
+class _LostThenGone:
+    """The first DELETE's answer is lost; the repeat finds the message gone (it worked)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def neutralise(self, message: Message) -> None:
+        self.calls += 1
+        raise Ambiguous("lost") if self.calls == 1 else NotFound("gone")
+
+
+async def test_neutralise_after_a_lost_answer_is_recorded_once():
+    platform, writer, job = _LostThenGone(), _Writer(), _job()
+    progress: list[tuple[int, int, str]] = []
+    executor = Executor(platform, writer, set(), lambda *a: progress.append(a))  # type: ignore[arg-type]
+    executor.start_phase("neutralising", 1)
+    await executor.neutralise(job, Step.NEUTRALISED)
+    assert platform.calls == 2 and job.step is Step.NEUTRALISED
+    assert writer.deferred == [(1, {"step": "neutralised", "last_error": "already gone upstream"})]
+    assert progress[-1] == (1, 1, "neutralising")

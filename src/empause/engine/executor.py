@@ -81,9 +81,14 @@ class Executor:
         self.done += 1
         self._report()
 
+    def _settle(self, job: Job, step: Step, **fields: object) -> None:
+        """The job's outcome: recorded (with the next group commit) and counted."""
+        job.step = step
+        self.writer.defer(job.entry_id, step=step.value, **fields)
+        self._advance()
+
     def _fail(self, job: Job, error: BaseException) -> None:
-        job.step = Step.FAILED
-        self.writer.defer(job.entry_id, step=Step.FAILED.value, last_error=str(error)[:2000])
+        self._settle(job, Step.FAILED, last_error=str(error)[:2000])
         log.warning("message %s failed: %s", job.message.id, error)
 
     async def neutralise(self, job: Job, after: Step) -> None:
@@ -104,17 +109,12 @@ class Executor:
                 note = "already gone upstream"
                 break
             except AlreadySent as exc:
-                job.step = Step.SKIPPED
-                self.writer.defer(
-                    job.entry_id, step=Step.SKIPPED.value, last_error=f"already sent: {exc}"[:2000]
-                )
-                self._advance()
+                self._settle(job, Step.SKIPPED, last_error=f"already sent: {exc}"[:2000])
                 return
             except AuthError:
                 raise
             except Permanent as exc:
                 self._fail(job, exc)
-                self._advance()
                 return
             except (Ambiguous, Transient) as exc:
                 # Ambiguous: repeat the DELETE (NotFound then means the first one worked); never
@@ -123,12 +123,7 @@ class Executor:
                     raise UpstreamUnavailable(str(exc)) from exc
                 if not isinstance(exc, Ambiguous):
                     await asyncio.sleep(wait)
-        job.step = after
-        fields: dict[str, object] = {"step": after.value}
-        if note:
-            fields["last_error"] = note
-        self.writer.defer(job.entry_id, **fields)
-        self._advance()
+        self._settle(job, after, **({"last_error": note} if note else {}))
 
     async def create(self, job: Job, when: datetime, final: Step) -> None:
         """NEUTRALISED -> `final` (CREATED or RESTORED): exactly one live copy at new_time."""
@@ -157,7 +152,6 @@ class Executor:
                 raise
             except Permanent as exc:
                 self._fail(job, exc)
-                self._advance()
                 return
             except Transient as exc:
                 if transient >= len(TRANSIENT_BACKOFF):
@@ -174,9 +168,7 @@ class Executor:
     def _created(self, job: Job, new_id: str, final: Step) -> None:
         self.claimed.add(new_id)
         job.new_id = new_id
-        job.step = final
-        self.writer.defer(job.entry_id, step=final.value, new_id=new_id)
-        self._advance()
+        self._settle(job, final, new_id=new_id)
 
 
 async def run_pool(
