@@ -26,6 +26,7 @@ from empause.sandbox.seed import (
     PROFILE_IDS,
     STAFF_MEMBER_ID,
 )
+from tests.sandbox.conftest import sandbox_now
 
 FACEBOOK = PROFILE_IDS[1]
 RICH_FIELDS = {
@@ -50,21 +51,13 @@ async def platform(sandbox):
     reset_registry()
 
 
-def sandbox_now(sandbox):
-    return parse_time(sandbox.control.state()["now"])
-
-
 def stored(sandbox, message_id: str) -> dict:
     """The sandbox's own record of a message (deleted ones included)."""
-    messages = sandbox.control.state()["messages"]
-    if isinstance(messages, dict):
-        return messages[message_id]
-    return next(m for m in messages if str(m["id"]) == message_id)
+    return next(m for m in all_stored(sandbox) if m["id"] == message_id)
 
 
 def all_stored(sandbox) -> list[dict]:
-    messages = sandbox.control.state()["messages"]
-    return list(messages.values()) if isinstance(messages, dict) else messages
+    return sandbox.control.state()["messages"]
 
 
 def create(sandbox, when, text="Pause test", profile=FACEBOOK, member_id=None, **fields) -> dict:
@@ -73,10 +66,9 @@ def create(sandbox, when, text="Pause test", profile=FACEBOOK, member_id=None, *
         if member_id
         else sandbox.control.token(organization_id=ORG_ID)
     )
-    created = sandbox.control.create_message(
+    return sandbox.control.create_message(
         token, text=text, socialProfileIds=[profile], scheduledSendTime=format_time(when), **fields
     )
-    return created[0] if isinstance(created, list) else created
 
 
 async def test_pages_split_windows_and_list_everything_once_in_order(sandbox, platform):
