@@ -31,18 +31,8 @@ REVIEW_DELAY = timedelta(minutes=15)  # a held post whose time passed: due this 
 
 
 def _resume_entry(resume: Operation, source: JournalEntry, step: Step) -> JournalEntry:
-    return JournalEntry(
-        operation_id=resume.id,
-        organization_id=resume.organization_id,
-        message_id=source.message_id,
-        profile_id=source.profile_id,
-        author_id=source.author_id,
-        text_excerpt=source.text_excerpt,
-        original_time=source.original_time,
-        step=step.value,
-        attempts=0,
-        original_json=source.original_json,
-    )
+    """The resume's entry for a pause's entry: the same original message, fresh progress."""
+    return journal.entry_for(resume, journal.message_of(source), step)
 
 
 async def plan_resume(
