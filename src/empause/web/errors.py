@@ -6,6 +6,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from empause.web.templating import render
+
 
 class WebError(Exception):
     """A refusal with an HTTP status, a short title and advice."""
@@ -49,15 +51,13 @@ def _wants_json(request: Request) -> bool:
 
 async def web_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WebError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 and _wants_json(request) else None
     if _wants_json(request):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(
             {"error": exc.title, "detail": exc.detail}, status_code=exc.status, headers=headers
         )
     if isinstance(exc, NotSignedIn) and request.method == "GET":
         return RedirectResponse("/", status_code=303)
-    from empause.web.templating import render
-
     return render(
         request, "error.html", {"title": exc.title, "detail": exc.detail}, status_code=exc.status
     )
@@ -72,8 +72,6 @@ async def validation_handler(request: Request, exc: Exception) -> Response:
         problems.append({"field": where, "problem": error.get("msg", "invalid")})
     if _wants_json(request):
         return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
-    from empause.web.templating import render
-
     detail = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
     return render(
         request, "error.html", {"title": "Please check the form", "detail": detail}, 422
