@@ -14,20 +14,15 @@ from typing import Protocol
 from sqlalchemy import select
 
 from empause.config import Settings
-from empause.domain.model import (
-    Message,
-    MessageState,
-    PrescreenDecision,
-    may_publish_while_paused,
-)
+from empause.domain.model import Message, MessageState, PrescreenDecision
 from empause.domain.timeutil import utcnow
 from empause.platforms.port import Ambiguous, Permanent, Platform
 from empause.prescreen.decisions import PauseState, audit, pause_state, save_decision
 from empause.prescreen.inbox import gate
 from empause.prescreen.logs import log
-from empause.prescreen.teams import TeamCache
 from empause.store.db import Database
 from empause.store.models import InboxEvent, JournalEntry, Prescreening
+from empause.web.membership import MembershipChecker
 
 REJECT_REASON = (
     "Emergency pause: only the Emergency Management team can publish right now. "
@@ -49,14 +44,16 @@ class Prescreener:
         platform: Platform,
         engine: Enforcer,
         settings: Settings,
-        teams: TeamCache | None = None,
+        team_ttl: float = 10.0,
     ):
         self.db = db
         self.platform = platform
         self.engine = engine
         self.settings = settings
         self.org_id = settings.organization_id
-        self.teams = teams or TeamCache(platform)
+        # Membership is asked of the platform (invariant 6); a burst from one author reuses
+        # an answer younger than `team_ttl`, and a member the platform refuses is not in it.
+        self.membership = MembershipChecker(platform, settings.emergency_team_id, team_ttl)
 
     async def handle(self, event: InboxEvent) -> str:
         """The outcome, as a short word for logs. Raises only what is worth retrying."""
@@ -79,8 +76,8 @@ class Prescreener:
     async def _is_emergency_author(self, message: Message) -> bool:
         if not message.author_id:
             return False
-        teams = await self.teams.teams(message.author_id)
-        return may_publish_while_paused(teams, self.settings.emergency_team_id)
+        member = await self.membership.check(message.author_id, max_age=self.membership.ttl)
+        return member.emergency
 
     async def _fetch(self, message_id: str, states: set[str]) -> Message | None:
         message = await self.platform.get_message(message_id)

@@ -19,7 +19,6 @@ from empause.platforms.port import Platform
 from empause.prescreen import inbox
 from empause.prescreen.logs import log
 from empause.prescreen.screen import Enforcer, Prescreener
-from empause.prescreen.teams import TeamCache
 from empause.store.db import Database
 from empause.store.models import InboxEvent
 
@@ -54,7 +53,7 @@ class InboxWorker:
     ):
         self.db = db
         self.settings = settings
-        self.screen = Prescreener(db, platform, engine, settings, TeamCache(platform, team_ttl))
+        self.screen = Prescreener(db, platform, engine, settings, team_ttl)
         self.concurrency = concurrency or settings.concurrency
         self.batch = batch
         self.poll_interval = poll_interval
