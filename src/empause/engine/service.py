@@ -49,6 +49,14 @@ def _duration(value: str | timedelta | None, default: timedelta, name: str) -> t
     return result
 
 
+def _lift(org: Organization) -> None:
+    """Clear the pause flag and everything that describes the pause in force."""
+    org.paused = False
+    for name in ("pause_reason", "paused_by", "paused_since", "pause_strategy",
+                 "pause_horizon_s", "pause_shift_s"):  # fmt: skip
+        setattr(org, name, None)
+
+
 class Engine:
     """Pause, resume, enforce and recover one organization on one platform."""
 
@@ -160,10 +168,7 @@ class Engine:
             assert org is not None
             op.status = OperationStatus.FAILED.value
             op.finished_at = utcnow()
-            org.paused = False
-            for name in ("pause_reason", "paused_by", "paused_since", "pause_strategy",
-                         "pause_horizon_s", "pause_shift_s"):  # fmt: skip
-                setattr(org, name, None)
+            _lift(org)
             journal.audit(
                 session, org.id, op.requested_by, "pause.aborted", operation_id=op.id,
                 error=op.error,
@@ -216,10 +221,7 @@ class Engine:
             await session.flush()
             planned = await plan_resume(session, pause, op, chosen, self.ctx.clock())
             op.in_scope = planned
-            org.paused = False
-            for name in ("pause_reason", "paused_by", "paused_since", "pause_strategy",
-                         "pause_horizon_s", "pause_shift_s"):  # fmt: skip
-                setattr(org, name, None)
+            _lift(org)
             journal.audit(
                 session, org.id, by, "resume.started", operation_id=op.id,
                 restore=chosen.value, pause_operation_id=pause.id if pause else None,
