@@ -12,5 +12,7 @@ logger = logging.getLogger("empause.prescreen")
 
 
 def log(event: str, level: int = logging.INFO, **fields: Any) -> None:
+    if not logger.isEnabledFor(level):  # e.g. every acknowledgement logs at DEBUG
+        return
     text = " ".join(f"{key}={value!r}" for key, value in fields.items())
     logger.log(level, "%s %s", event, text, extra={"event": event, "fields": fields})
