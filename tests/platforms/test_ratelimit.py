@@ -58,6 +58,7 @@ async def test_paces_close_to_the_rate():
         await limiter.acquire()
     # 200 intervals at 20 per 1.05 s: about 10.5 s of fake time, not more.
     assert fake.now - start <= 10 * 1.05 + 1e-6
+    assert fake.now - start >= 10 * 1.05 - 1e-6  # and not less: it does pace
 
 
 async def test_first_burst_is_not_delayed():

@@ -79,6 +79,7 @@ def test_injected_5xx_and_latency_spare_control_api(sandbox, em):
     sandbox.control.faults(routes={"GET /v1/me": {"error_rate": 1.0}})
     failed = em.get("/v1/me")
     assert failed.status_code == 503 and failed.json()["errors"][0]["code"]
+    assert failed.json()["errors"][0]["code"] == 5000
     assert sandbox.control.state()["now"]
     sandbox.control.faults(latency_ms=150, routes={})
     started = time.monotonic()
@@ -132,7 +133,8 @@ def test_late_approval_publishes_on_next_tick(sandbox, client_for, org):
         "scheduledSendTime": later(sandbox, minutes=5)}).json()["data"][0]
     sandbox.control.clock(advance_seconds=600)
     assert org.get(f"/v1/messages/{pending['id']}").json()["data"]["state"] == "PENDING_APPROVAL"
-    org.post(f"/v1/messages/{pending['id']}/approve", json={"sequenceNumber": 1})
+    approved = org.post(f"/v1/messages/{pending['id']}/approve", json={"sequenceNumber": 1})
+    assert approved.status_code == 200, approved.text
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         if org.get(f"/v1/messages/{pending['id']}").json()["data"]["state"] == "SENT":
@@ -170,5 +172,12 @@ def test_webhook_retries(sandbox, org):
         sandbox.control.register_webhook(flaky.url)
         bodies = flaky.wait(1)
         assert bodies[0][0]["type"] == "com.hootsuite.ping.event.v1"
+        deadline = time.monotonic() + 3  # the sandbox counts the delivery once the post returns
+        while True:
+            counts = sandbox.control.state()["webhooks"]["receivers"][flaky.url]
+            if counts["delivered"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert counts["attempts"] == 3 and counts["delivered"] == 1 and counts["failed"] == 0
     finally:
         flaky.close()
