@@ -49,3 +49,10 @@ async def current(session: AsyncSession, organization_id: str) -> dict[str, Any]
     else:
         status["operation"] = None
     return status
+
+
+async def snapshot(session: AsyncSession, app_state: Any) -> dict[str, Any]:
+    """`current` plus whether the runner has work queued, as JSON (API and event stream)."""
+    state = await current(session, app_state.settings.organization_id)
+    state["busy"] = app_state.runner.busy
+    return jsonable(state)

@@ -47,6 +47,4 @@ async def get_status(
     who: Annotated[ApiActor, Depends(api_actor)],
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> dict[str, Any]:
-    state = await status.current(session, request.app.state.settings.organization_id)
-    state["busy"] = request.app.state.runner.busy
-    return status.jsonable(state)
+    return await status.snapshot(session, request.app.state)

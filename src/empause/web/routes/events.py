@@ -29,7 +29,6 @@ async def status_events(
     request: Request, who: Annotated[Viewer, Depends(viewer)]
 ) -> StreamingResponse:
     app = request.app
-    org_id = app.state.settings.organization_id
 
     async def stream() -> AsyncIterator[str]:
         yield "retry: 1000\n\n"
@@ -38,9 +37,7 @@ async def status_events(
             if await request.is_disconnected():
                 return
             async with app.state.db.sessions() as session:
-                state = status.jsonable(await status.current(session, org_id))
-            state["busy"] = app.state.runner.busy
-            payload = json.dumps(state, sort_keys=True)
+                payload = json.dumps(await status.snapshot(session, app.state), sort_keys=True)
             if payload != last:
                 yield f"event: status\ndata: {payload}\n\n"
                 last, last_sent = payload, time.monotonic()
