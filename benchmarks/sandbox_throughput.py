@@ -19,6 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from empause.domain.timeutil import format_time
+from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, ORG_ID
+
 GOAL_RPS = 1000
 GOAL_SEED_SECONDS = 10.0
 GOAL_PEAK_MB = 500.0
@@ -87,16 +90,13 @@ async def load(base: str, seconds: float, concurrency: int) -> dict:
         token = (
             await client.post(
                 "/oauth2/token",
-                auth=("empause-demo", "empause-demo-secret"),
-                data={"grant_type": "organization_app", "organization_id": "832420"},
+                auth=(CLIENT_ID, CLIENT_SECRET),
+                data={"grant_type": "organization_app", "organization_id": ORG_ID},
             )
         ).json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
         now = datetime.now(UTC)
-        window = {
-            "startTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "endTime": (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
+        window = {"startTime": format_time(now), "endTime": format_time(now + timedelta(days=7))}
         page = (await client.get("/v1/messages", params=window)).json()["data"]
     query = httpx.QueryParams({**window, "limit": 20})
     host, port = base.removeprefix("http://").split(":")
@@ -109,15 +109,8 @@ async def load(base: str, seconds: float, concurrency: int) -> dict:
         for path in paths
     ]
     # a realistic mix: 1/4 window queries, 1/4 profiles, 1/2 single messages
-    mix = []
-    for i in range(40):
-        mix.append(
-            requests[0]
-            if i % 4 == 0
-            else requests[1]
-            if i % 4 == 1
-            else requests[2 + i % (len(requests) - 2)]
-        )
+    singles = requests[2:]
+    mix = [requests[i % 4] if i % 4 < 2 else singles[i % len(singles)] for i in range(40)]
     stats: dict = {"ok": 0, "error": 0, "latencies": []}
     started = time.perf_counter()
     deadline = started + seconds
