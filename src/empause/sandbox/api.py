@@ -227,9 +227,9 @@ def list_messages(sb: Sandbox, req: Request, token: Token) -> Response:
     if org_id is None:
         raise ApiError(403, 4009)
     allowed = sb.world.visible_profile_ids(token)
-    wanted = req.args("socialProfileIds")
+    wanted = set(req.args("socialProfileIds"))
     if wanted:
-        allowed = allowed & set(wanted)
+        allowed = allowed & wanted
     member_id = token.member_id
 
     def keep(m: Message) -> bool:
@@ -385,7 +385,7 @@ def create_message(sb: Sandbox, req: Request, token: Token) -> Response:
             organization_id=org_id,
             send_ms=send_ms,
             send_time=send_time,
-            extra={k: v for k, v in extras.items()},
+            extra=dict(extras),
             created_by=token.member_id,
             created_at=format_time(now),
         )
