@@ -123,16 +123,13 @@ async def pending(db: Database, limit: int, exclude: set[int] | None = None) -> 
         return list(result.scalars())
 
 
-async def finish(
-    db: Database, event_id: int, status: str, error: str | None = None, *, count: bool = True
-) -> None:
-    """Close the row; `count=False` when the failed attempt was already counted."""
-    attempts = InboxEvent.attempts + 1 if count else InboxEvent.attempts
+async def fail(db: Database, event_id: int, error: str) -> None:
+    """Give up on the row (its last attempt was already counted by retry_later): a human's."""
     async with gate(db).background(), db.sessions() as session:
         await session.execute(
             update(InboxEvent)
             .where(InboxEvent.id == event_id)
-            .values(status=status, attempts=attempts, processed_at=datetime.now(UTC), error=error)
+            .values(status=FAILED, processed_at=datetime.now(UTC), error=error)
         )
         await session.commit()
 

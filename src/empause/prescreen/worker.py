@@ -52,7 +52,6 @@ class InboxWorker:
         flush_every: int = 20,
     ):
         self.db = db
-        self.settings = settings
         self.screen = Prescreener(db, platform, engine, settings, team_ttl)
         self.concurrency = concurrency or settings.concurrency
         self.batch = batch
@@ -61,13 +60,11 @@ class InboxWorker:
         self.retry_delay = retry_delay
         self.flush_every = flush_every
         self.max_retry_delay = max_retry_delay
-        self.processed = 0
         self._not_before: dict[int, float] = {}
         self._done: list[int] = []  # handled, not yet marked done (one write per few events)
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle = asyncio.Event()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -106,12 +103,6 @@ class InboxWorker:
         else:
             loop.call_soon_threadsafe(self._wakeup.set)
 
-    async def wait_idle(self) -> None:
-        """Until the inbox has nothing due pending (same loop only; wrap in asyncio.timeout)."""
-        self._idle.clear()
-        self.wake()
-        await self._idle.wait()
-
     # -- the loop ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -127,7 +118,6 @@ class InboxWorker:
                 handled = 0
             if handled:
                 continue
-            self._idle.set()
             delay = self.poll_interval
             if self._not_before:
                 delay = max(0.01, min(delay, min(self._not_before.values()) - time.monotonic()))
@@ -174,7 +164,7 @@ class InboxWorker:
         except Exception as exc:
             attempts = await inbox.retry_later(self.db, event.id, repr(exc))
             if attempts >= self.max_attempts:
-                await inbox.finish(self.db, event.id, inbox.FAILED, repr(exc), count=False)
+                await inbox.fail(self.db, event.id, repr(exc))
                 self._not_before.pop(event.id, None)
                 log("prescreen.failed", level=logging.ERROR, attempts=attempts,
                     error=repr(exc), **where)  # fmt: skip
@@ -188,5 +178,4 @@ class InboxWorker:
         self._done.append(event.id)
         if len(self._done) >= self.flush_every:
             await self._flush_done()
-        self.processed += 1
         log("prescreen.handled", outcome=outcome, **where)
