@@ -30,6 +30,14 @@ __all__ = ["HootsuitePlatform", "OrganizationToken", "message_from_json"]
 MAX_WINDOW = timedelta(days=28)  # GET /v1/messages refuses longer ranges (40020)
 PAGE_LIMIT = 100
 _GONE_STATES = {MessageState.DELETED.value}
+# A copy counts as "made" in any state that can still publish or has published.
+_LIVE_STATES = {
+    MessageState.SCHEDULED.value,
+    MessageState.PENDING_APPROVAL.value,
+    MessageState.APPROVED.value,
+    MessageState.SUBMITTED.value,
+    MessageState.SENT.value,
+}
 
 
 class OrganizationToken:
@@ -255,13 +263,3 @@ def profile_label(profile: dict[str, Any]) -> str:
     network = _NETWORKS.get(kind, kind.title() or "Profile")
     username = profile.get("socialNetworkUsername")
     return f"{network} @{username}" if username else f"{network} {profile.get('id')}"
-
-
-# A copy counts as "made" in any state that can still publish or has published.
-_LIVE_STATES = {
-    MessageState.SCHEDULED.value,
-    MessageState.PENDING_APPROVAL.value,
-    MessageState.APPROVED.value,
-    MessageState.SUBMITTED.value,
-    MessageState.SENT.value,
-}
