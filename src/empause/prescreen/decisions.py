@@ -41,8 +41,6 @@ async def save_decision(
     message: Message,
     decision: PrescreenDecision,
     reason: str,
-    *,
-    audit: dict | None = None,
 ) -> Prescreening:
     """Upsert the message's row and add an audit event; the caller commits."""
     now = datetime.now(UTC)
@@ -69,7 +67,6 @@ async def save_decision(
                 "reason": reason,
                 "scheduled_send_time": message.scheduled_send_time.isoformat(),
                 "sequence_number": message.sequence_number,
-                **(audit or {}),
             },
         )
     )
