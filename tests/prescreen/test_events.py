@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from empause.prescreen.events import MAX_BODY_BYTES, MESSAGES, PING, BadEvent, parse_body
+from empause.prescreen.events import (
+    MAX_BODY_BYTES,
+    MESSAGES,
+    PING,
+    BadEvent,
+    NotJSON,
+    parse_body,
+)
 
 
 def event(state: str = "PENDING_APPROVAL", message_id: object = "4094517701", **extra: object):
@@ -82,3 +89,14 @@ def test_malformed_bodies_are_refused(body: bytes) -> None:
 def test_oversized_bodies_are_refused() -> None:
     with pytest.raises(BadEvent, match="too large"):
         parse_body(b" " * (MAX_BODY_BYTES + 1))
+
+
+def test_bodies_that_are_not_json_are_told_apart() -> None:
+    """The receiver answers 400 for what is not JSON, 422 for JSON that is not an event."""
+    for body in (b"{not json", b"", b"\xff\xfe"):
+        with pytest.raises(NotJSON) as raised:
+            parse_body(body)
+        assert raised.value.status == 400
+    with pytest.raises(BadEvent) as raised:
+        parse_body(b"42")
+    assert not isinstance(raised.value, NotJSON) and raised.value.status == 422

@@ -22,6 +22,12 @@ _SEQ_MAX = 32
 class BadEvent(ValueError):
     """The body is not a Hootsuite event (or array of them); answer 4xx and decide nothing."""
 
+    status = 422
+
+
+class NotJSON(BadEvent):
+    status = 400
+
 
 @dataclass(frozen=True, slots=True)
 class MessageEvent:
@@ -82,7 +88,7 @@ def parse_body(body: bytes) -> ParsedBody:
     try:
         decoded = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadEvent(f"not JSON: {exc}") from None
+        raise NotJSON(f"not JSON: {exc}") from None
     events = decoded if isinstance(decoded, list) else [decoded]
     if len(events) > MAX_EVENTS:
         raise BadEvent(f"more than {MAX_EVENTS} events in one body")

@@ -72,7 +72,7 @@ async def hootsuite_webhook(secret: str, request: Request) -> JSONResponse:
     except _TooLarge:
         return _refuse(413, "body too large", request)
     except BadEvent as exc:
-        return _refuse(422 if "not JSON" not in str(exc) else 400, str(exc), request)
+        return _refuse(exc.status, str(exc), request)
     await inbox.record(request.app.state.db, body.messages)
     if body.messages:
         _wake(request)
