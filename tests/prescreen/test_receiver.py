@@ -47,11 +47,15 @@ async def count(db: Database, model: type) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def test_ping_is_acknowledged(receiver: ReceiverServer, client: httpx.AsyncClient) -> None:
+async def test_ping_is_acknowledged(
+    receiver: ReceiverServer, client: httpx.AsyncClient, db: Database
+) -> None:
     response = await client.post(receiver.webhook_url, json={"type": PING, "data": {}})
     assert response.status_code == 200
     response = await client.post(receiver.webhook_url, json=[{"type": PING, "data": {}}])
     assert response.status_code == 200
+    assert response.json() == {"received": 0, "pings": 1}
+    assert await count(db, InboxEvent) == 0
 
 
 @pytest.mark.parametrize(
@@ -107,7 +111,7 @@ async def test_receiver_survives_bad_input_and_still_works(
         assert 400 <= response.status_code < 500
     response = await client.post(receiver.webhook_url, json=[event("999999999")])
     assert response.status_code == 200
-    await eventually(lambda: inbox_settled(db))
+    assert await eventually(lambda: inbox_settled(db)) == {inbox.DONE: 1}
 
 
 async def test_duplicates_are_stored_once(
