@@ -118,23 +118,19 @@ async def enforce(
                 fresh.append(message)
                 decisions.moved.append(message.id)
         jobs.extend(await journal.journal_messages(session, pause, fresh))
-        if fresh:
-            op = await session.get(Operation, pause.id)
-            assert op is not None
-            op.in_scope += len(fresh)
-        await session.commit()
-    if not jobs:
-        return decisions
-    async with ctx.db.sessions() as session:
+        if not jobs:
+            await session.commit()
+            return decisions
         op = await session.get(Operation, pause.id)
         assert op is not None
+        op.in_scope += len(fresh)
+        claimed = await journal.claimed_ids(session, op.organization_id)
+        await session.commit()
     counters = OperationCounters(ctx, op)
     async with (
         recording_errors(ctx, op.id),
         JournalWriter(ctx.db, op.id, counters.fields) as writer,
     ):
-        async with ctx.db.sessions() as session:
-            claimed = await journal.claimed_ids(session, op.organization_id)
         executor = Executor(ctx.platform, writer, claimed)
         await neutralise_and_move(ctx, executor, jobs, strategy, shift, end)
     return decisions
