@@ -69,3 +69,32 @@ async def test_sweep_moves_and_pushes_copies_again(engine, fast_sandbox):
 async def test_not_paused_enforcement_is_a_no_op(engine, fast_sandbox):
     assert await engine.enforce_message("123") == "not paused"
     assert await engine.sweep() == {"paused": False}
+
+
+async def test_a_copy_whose_push_again_failed_is_tried_again(engine, fast_sandbox):
+    from sqlalchemy import select
+
+    from empause.store.models import JournalEntry
+
+    pause = await engine.pause("storm", by="tester")
+    fast_sandbox.control.clock(advance_seconds=86400)
+    now = fast_sandbox.sandbox.clock.now()
+    async with engine.ctx.db.sessions() as session:
+        entries = (
+            await session.execute(
+                select(JournalEntry).where(JournalEntry.operation_id == pause["operation_id"])
+            )
+        ).scalars()
+        entry = next(e for e in entries if e.new_time is not None and e.new_time < now + WEEK)
+        copy_id = entry.new_id
+        # As a push-again leaves it when the copy's DELETE was refused: the copy is still live.
+        entry.step, entry.new_time = "failed", None
+        await session.commit()
+    swept = await engine.sweep()
+    assert swept["retried"] == 1 and swept["pushed_again"] > 0
+    snapshot = state(fast_sandbox)
+    assert messages_by_id(snapshot)[copy_id]["state"] == "DELETED"
+    left = in_window(snapshot, now, now + WEEK)
+    authors = {(m.get("createdByMember") or {}).get("id") for m in left.values()}
+    assert authors <= {EM_MEMBER_ID, ADMIN_MEMBER_ID}  # the copy was pushed out too
+    assert snapshot["published"] == []

@@ -95,21 +95,19 @@ async def enforce(
             due = message.scheduled_send_time
             if message.state != MessageState.SCHEDULED.value or not now <= due < end:
                 decisions.ignored.append(message.id)
-            elif message.id in by_copy:
-                entry = by_copy[message.id]
-                if entry.step != Step.CREATED.value:
-                    decisions.ignored.append(message.id)
-                    continue
-                # Durable before the copy is touched: crash -> the copy is neutralised again.
-                entry.step, entry.new_time, entry.attempts = Step.PLANNED.value, None, 0
-                jobs.append(journal.job_of(entry))
-                decisions.pushed_again.append(message.id)
-            elif message.id in by_message:
-                entry = by_message[message.id]
+            elif message.id in by_copy or message.id in by_message:
+                entry = by_copy.get(message.id) or by_message[message.id]
                 if entry.step == Step.FAILED.value and entry.new_time is None:
-                    entry.step = Step.PLANNED.value  # its neutralisation failed: try again
+                    # Its neutralisation failed (the original's, or a pushed-again copy's, which
+                    # is as live as the original was): try again.
+                    entry.step = Step.PLANNED.value
                     jobs.append(journal.job_of(entry))
                     decisions.retried.append(message.id)
+                elif entry.step == Step.CREATED.value and message.id in by_copy:
+                    # Durable before the copy is touched: crash -> the copy is neutralised again.
+                    entry.step, entry.new_time, entry.attempts = Step.PLANNED.value, None, 0
+                    jobs.append(journal.job_of(entry))
+                    decisions.pushed_again.append(message.id)
                 else:
                     decisions.ignored.append(message.id)
             elif await author_may_publish(ctx, message.author_id, org.emergency_team_id):
