@@ -74,3 +74,8 @@ async def test_hold_strategy_deletes_and_keeps_in_journal(engine, fast_sandbox):
     assert summary["steps"] == {"held": len(expected)}
     assert all(messages_by_id(after)[mid]["state"] == "DELETED" for mid in expected)
     assert len(live(after)) == len(live(before)) - len(expected)
+    assert not in_window(after, start, end)  # nothing left to publish in the window
+    assert all(
+        copies_of(after, m, parse_time(m["scheduledSendTime"]) + WEEK) == []
+        for m in expected.values()
+    )  # held: no shifted copy either
