@@ -25,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from empause.domain.timeutil import parse_time
+from empause.domain.timeutil import format_time, parse_time
 from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, EM_TEAM_ID, ORG_ID
 
 HORIZON = timedelta(days=31)
@@ -85,7 +85,7 @@ def check(before: dict[str, Any], after: dict[str, Any], start: Any, shift: time
         if now[mid]["state"] != "DELETED":
             problems.append(f"{mid}: original still {now[mid]['state']}")
         when = parse_time(original["scheduledSendTime"]) + shift
-        key = (when.strftime("%Y-%m-%dT%H:%M:%SZ"), *_fields(original))
+        key = (format_time(when), *_fields(original))
         found = [c for c in copies.get(key, []) if c not in scope]
         if len(found) != 1:
             problems.append(f"{mid}: {len(found)} live copies at {key[0]} (want exactly 1)")
