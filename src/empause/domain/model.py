@@ -26,7 +26,6 @@ class Restore(StrEnum):
 class OperationKind(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
-    ENFORCE = "enforce"
 
 
 class OperationStatus(StrEnum):
@@ -46,9 +45,6 @@ class Step(StrEnum):
     KEPT = "kept"  # resume left it where it was (restore=keep, or original time passed)
     SKIPPED = "skipped"  # nothing to do (already sent, already gone before we touched it)
     FAILED = "failed"  # permanent error: visible, original JSON restorable
-
-
-TERMINAL_STEPS = frozenset({Step.CREATED, Step.HELD, Step.RESTORED, Step.KEPT, Step.SKIPPED})
 
 
 class MessageState(StrEnum):
@@ -85,31 +81,6 @@ class Message:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Pause:
-    """An organization's emergency: who pressed the button, when, and why."""
-
-    reason: str
-    by: str
-    since: datetime
-    strategy: Strategy = Strategy.SHIFT
-    horizon: timedelta = timedelta(days=7)
-    shift: timedelta = timedelta(days=7)
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    start: datetime
-    end: datetime
-
-    def contains(self, when: datetime) -> bool:
-        return self.start <= when < self.end
-
-
-def pause_window(now: datetime, horizon: timedelta) -> Window:
-    return Window(now, now + horizon)
-
-
 def shifted_time(original: datetime, shift: timedelta, not_before: datetime) -> datetime:
     """`original + k*shift` for the smallest k >= 1 that lands at or after `not_before`.
 
@@ -122,9 +93,13 @@ def shifted_time(original: datetime, shift: timedelta, not_before: datetime) -> 
     return original + steps * shift
 
 
-def neutralisation_order(messages: list[Message]) -> list[Message]:
+def urgency(scheduled_send_time: datetime, message_id: str) -> tuple[datetime, str]:
     """Soonest-due first: the one that would publish next is the most urgent."""
-    return sorted(messages, key=lambda m: (m.scheduled_send_time, m.id))
+    return (scheduled_send_time, message_id)
+
+
+def neutralisation_order(messages: list[Message]) -> list[Message]:
+    return sorted(messages, key=lambda m: urgency(m.scheduled_send_time, m.id))
 
 
 def restore_time(original: datetime, now: datetime, margin: timedelta) -> datetime | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from empause.config import Settings
 from empause.domain.timeutil import utcnow
+from empause.platforms.membership import MembershipChecker
 from empause.platforms.port import Platform
 from empause.store.db import Database
 
@@ -21,7 +22,10 @@ class Context:
     # The platform's time, which decides what is due (a sandbox's clock can be controlled).
     # Operation timings (started_at, safe_at, finished_at) always use the wall clock.
     clock: Callable[[], datetime] = utcnow
-    team_cache: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
+    membership: MembershipChecker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.membership = MembershipChecker(self.platform, self.settings.emergency_team_id)
 
     @property
     def organization_id(self) -> str:

@@ -10,13 +10,12 @@ The rule, for a SCHEDULED message due in [now, now + horizon) while paused:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from empause.domain.model import Message, MessageState, Step, Strategy, may_publish_while_paused
+from empause.domain.model import Message, MessageState, Step, Strategy
 from empause.engine import journal
 from empause.engine.context import Context
 from empause.engine.executor import Executor
@@ -52,16 +51,11 @@ class Decisions:
         return "ignored"
 
 
-async def author_may_publish(ctx: Context, author_id: str | None, team_id: str) -> bool:
+async def author_may_publish(ctx: Context, author_id: str | None) -> bool:
     """Is the author in the emergency team right now (membership read at most 60 s ago)?"""
     if not author_id:
         return False
-    cached = ctx.team_cache.get(author_id)
-    if cached is None or time.monotonic() - cached[0] > TEAM_CACHE_SECONDS:
-        teams = await ctx.platform.member_team_ids(author_id)
-        cached = (time.monotonic(), {str(t) for t in teams})
-        ctx.team_cache[author_id] = cached
-    return may_publish_while_paused(cached[1], str(team_id))
+    return (await ctx.membership.check(author_id, max_age=TEAM_CACHE_SECONDS)).emergency
 
 
 async def enforce(
@@ -110,7 +104,7 @@ async def enforce(
                     decisions.pushed_again.append(message.id)
                 else:
                     decisions.ignored.append(message.id)
-            elif await author_may_publish(ctx, message.author_id, org.emergency_team_id):
+            elif await author_may_publish(ctx, message.author_id):
                 decisions.allowed.append(message.id)
             else:
                 fresh.append(message)

@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.config import Settings
-from empause.domain.model import Message, MessageState, OperationKind, OperationStatus, Step
+from empause.domain.model import (
+    Message,
+    MessageState,
+    OperationKind,
+    OperationStatus,
+    Step,
+    urgency,
+)
 from empause.domain.timeutil import utcnow
 from empause.store.models import AuditEvent, JournalEntry, Operation, Organization
 
@@ -35,7 +42,7 @@ class Job:
 
     @property
     def sort_key(self) -> tuple[datetime, str]:
-        return (self.message.scheduled_send_time, self.message.id)
+        return urgency(self.message.scheduled_send_time, self.message.id)
 
 
 def message_of(entry: JournalEntry) -> Message:

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from empause.config import Settings
 from empause.domain.model import Message, MessageState, PrescreenDecision
 from empause.domain.timeutil import utcnow
+from empause.platforms.membership import MembershipChecker
 from empause.platforms.port import Ambiguous, Permanent, Platform
 from empause.prescreen.decisions import PauseState, audit, pause_state, save_decision
 from empause.prescreen.inbox import gate
 from empause.prescreen.logs import log
 from empause.store.db import Database
 from empause.store.models import InboxEvent, JournalEntry, Prescreening
-from empause.web.membership import MembershipChecker
 
 REJECT_REASON = (
     "Emergency pause: only the Emergency Management team can publish right now. "

@@ -17,13 +17,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from empause.config import Settings, get_settings
 from empause.engine.service import Engine
 from empause.platforms.hootsuite.adapter import HootsuitePlatform
+from empause.platforms.membership import MAX_TTL, MembershipChecker
 from empause.prescreen.worker import InboxWorker
 from empause.store.db import Database
 from empause.store.migrate import upgrade
 from empause.web import crypto, queries, webhooks
 from empause.web.deps import SESSION_IDLE_SECONDS
 from empause.web.errors import WebError, validation_handler, web_error_handler
-from empause.web.membership import MAX_TTL, MembershipChecker
 from empause.web.middleware import RequestMetrics, SecurityHeaders
 from empause.web.profiles import ProfileNames
 from empause.web.routes import api, audit, auth, dashboard, events, keys, ops

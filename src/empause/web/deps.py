@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.config import Settings
 from empause.domain.timeutil import utcnow
+from empause.platforms.membership import MembershipChecker, MembershipUnavailable
 from empause.web import crypto, queries
 from empause.web.errors import CsrfFailed, Forbidden, NotSignedIn, Unavailable
-from empause.web.membership import MembershipChecker, MembershipUnavailable
 
 SESSION_IDLE_SECONDS = 8 * 3600  # the cookie's signature expires after this long unused
 SESSION_ABSOLUTE_SECONDS = 12 * 3600  # and the session after this long, used or not
@@ -91,9 +91,7 @@ async def check_csrf(request: Request) -> None:
         )
 
 
-async def require_emergency_member(
-    checker: MembershipChecker, member_id: str, who: str
-) -> None:
+async def require_emergency_member(checker: MembershipChecker, member_id: str, who: str) -> None:
     try:
         membership = await checker.check(member_id)
     except MembershipUnavailable as exc:
@@ -108,9 +106,7 @@ async def require_emergency_member(
         )
 
 
-async def emergency_actor(
-    request: Request, who: Annotated[Viewer, Depends(viewer)]
-) -> Viewer:
+async def emergency_actor(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Viewer:
     """Signed in, sent from our own form, and in the emergency team right now."""
     await check_csrf(request)
     await require_emergency_member(request.app.state.membership, who.member_id, "your account")

@@ -73,6 +73,4 @@ async def validation_handler(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
     detail = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-    return render(
-        request, "error.html", {"title": "Please check the form", "detail": detail}, 422
-    )
+    return render(request, "error.html", {"title": "Please check the form", "detail": detail}, 422)

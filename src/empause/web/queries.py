@@ -15,7 +15,6 @@ from empause.store.models import (
     AuditEvent,
     JournalEntry,
     Organization,
-    Prescreening,
     User,
 )
 
@@ -48,15 +47,6 @@ async def journal(session: AsyncSession, operation_id: int, limit: int = 500) ->
     return list(rows)
 
 
-async def held_messages(session: AsyncSession, organization_id: str) -> list[Prescreening]:
-    rows = await session.scalars(
-        select(Prescreening)
-        .where(Prescreening.organization_id == organization_id, Prescreening.decision == "held")
-        .order_by(Prescreening.decided_at.desc())
-    )
-    return list(rows)
-
-
 async def audit_events(
     session: AsyncSession, organization_id: str, limit: int | None = 200
 ) -> list[AuditEvent]:
@@ -73,7 +63,9 @@ async def audit_events(
 def audit(
     session: AsyncSession, organization_id: str, actor: str, action: str, **detail: Any
 ) -> None:
-    session.add(AuditEvent(organization_id=organization_id, actor=actor, action=action, detail=detail))
+    session.add(
+        AuditEvent(organization_id=organization_id, actor=actor, action=action, detail=detail)
+    )
 
 
 async def upsert_user(
@@ -108,9 +100,9 @@ async def api_keys(session: AsyncSession, organization_id: str) -> list[tuple[Ap
 async def api_key_by_hash(session: AsyncSession, key_hash: str) -> tuple[ApiKey, User] | None:
     row = (
         await session.execute(
-            select(ApiKey, User).join(User, User.id == ApiKey.created_by).where(
-                ApiKey.key_hash == key_hash
-            )
+            select(ApiKey, User)
+            .join(User, User.id == ApiKey.created_by)
+            .where(ApiKey.key_hash == key_hash)
         )
     ).first()
     return (row[0], row[1]) if row else None

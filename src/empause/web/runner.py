@@ -53,9 +53,7 @@ class OperationRunner:
             except Exception:
                 log.exception("operation failed", extra={"kind": kind})
             finally:
-                metrics.OPERATION_SECONDS.labels(kind, outcome).observe(
-                    time.monotonic() - started
-                )
+                metrics.OPERATION_SECONDS.labels(kind, outcome).observe(time.monotonic() - started)
 
     def pause(self, *, source: str, **kwargs: Any) -> asyncio.Task[Any]:
         metrics.OPERATIONS.labels("pause", source).inc()

@@ -25,9 +25,7 @@ def zone(name: str | None) -> ZoneInfo:
 
 
 @pass_context
-def localtime(
-    context: Any, value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M %Z"
-) -> str:
+def localtime(context: Any, value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
     if not value:
         return "—"
     if isinstance(value, str):

@@ -36,7 +36,9 @@ async def resume(
     session: Annotated[AsyncSession, Depends(db_session)],
     body: Annotated[actions.ResumeRequest | None, Body()] = None,
 ) -> JSONResponse:
-    actions.start_resume(request.app.state, session, body or actions.ResumeRequest(), who.label, "api")
+    actions.start_resume(
+        request.app.state, session, body or actions.ResumeRequest(), who.label, "api"
+    )
     await session.commit()
     return JSONResponse({"accepted": True, "action": "resume", "status_url": "/api/status"}, 202)
 

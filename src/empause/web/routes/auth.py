@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.platforms.hootsuite import auth as oauth
 from empause.platforms.hootsuite.client import HootsuiteClient
+from empause.platforms.membership import MembershipUnavailable
 from empause.platforms.port import Ambiguous, AuthError, PlatformError, Transient
 from empause.web import queries
 from empause.web.deps import Viewer, db_session, member_actor, start_session
 from empause.web.errors import Forbidden, Unavailable, WebError
-from empause.web.membership import MembershipUnavailable
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -106,8 +106,14 @@ async def callback(
     member_id = str(me.get("id"))
     email = str(me.get("email") or "")
     if settings.organization_id not in {str(o.get("id")) for o in organizations}:
-        queries.audit(session, settings.organization_id, email or member_id, "signin.refused",
-                      member_id=member_id, why="not in organization")
+        queries.audit(
+            session,
+            settings.organization_id,
+            email or member_id,
+            "signin.refused",
+            member_id=member_id,
+            why="not in organization",
+        )
         await session.commit()
         raise Forbidden(
             f"Your Hootsuite account ({email or member_id}) is not a member of the organization "
@@ -142,8 +148,14 @@ async def callback(
             refresh_token_enc=cipher.encrypt(tokens.refresh_token),
             token_expires_at=tokens.expires_at,
         )
-    queries.audit(session, settings.organization_id, email or member_id, "signin",
-                  member_id=member_id, emergency=membership.emergency)
+    queries.audit(
+        session,
+        settings.organization_id,
+        email or member_id,
+        "signin",
+        member_id=member_id,
+        emergency=membership.emergency,
+    )
     await session.commit()
     start_session(request, profile)
     log.info("signed in", extra={"member_id": member_id, "emergency": membership.emergency})

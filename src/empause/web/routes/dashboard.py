@@ -9,9 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from empause.domain.model import PrescreenDecision
+from empause.platforms.membership import MembershipUnavailable
+from empause.prescreen.queries import list_decisions
 from empause.web import actions, queries, status
 from empause.web.deps import Viewer, db_session, emergency_actor, optional_viewer, viewer
-from empause.web.membership import MembershipUnavailable
 from empause.web.templating import render
 
 router = APIRouter()
@@ -36,7 +38,7 @@ async def page_context(request: Request, session: AsyncSession, who: Viewer) -> 
         "status": state,
         "entries": entries,
         "profiles": await request.app.state.profile_names.get(),
-        "held": await queries.held_messages(session, org_id),
+        "held": await list_decisions(session, org_id, PrescreenDecision.HELD),
         "can_act": await can_act(request, who),
         "confirm_word": CONFIRM_WORD,
         "defaults": {
@@ -51,9 +53,7 @@ def _days(seconds: float) -> str:
 
 
 @router.get("/")
-async def home(
-    request: Request, session: Annotated[AsyncSession, Depends(db_session)]
-) -> Response:
+async def home(request: Request, session: Annotated[AsyncSession, Depends(db_session)]) -> Response:
     who = optional_viewer(request)
     if who is None:
         return render(request, "signin.html")

@@ -56,7 +56,9 @@ async def create_key(
         return await _page(
             request,
             session,
-            problems=[f"Name: give the key a name of 1 to {NAME_MAX} characters (e.g. 'alerting')."],
+            problems=[
+                f"Name: give the key a name of 1 to {NAME_MAX} characters (e.g. 'alerting')."
+            ],
             status_code=422,
         )
     settings = request.app.state.settings
@@ -72,8 +74,9 @@ async def create_key(
         created_by=user.id,
     )
     session.add(api_key)
-    queries.audit(session, settings.organization_id, who.label, "apikey.created",
-                  name=name, prefix=prefix)
+    queries.audit(
+        session, settings.organization_id, who.label, "apikey.created", name=name, prefix=prefix
+    )
     await session.commit()
     # Shown once, in this response only; never stored in the clear.
     return await _page(request, session, new_key=key, status_code=201)
@@ -92,7 +95,13 @@ async def revoke_key(
         raise WebError("No such API key.", status=404, title="Not found")
     if api_key.revoked_at is None:
         queries.revoke(api_key)
-        queries.audit(session, settings.organization_id, who.label, "apikey.revoked",
-                      name=api_key.name, prefix=api_key.prefix)
+        queries.audit(
+            session,
+            settings.organization_id,
+            who.label,
+            "apikey.revoked",
+            name=api_key.name,
+            prefix=api_key.prefix,
+        )
         await session.commit()
     return RedirectResponse("/keys", status_code=303)

@@ -1,4 +1,6 @@
-"""Who may act, asked of the platform at the moment of the action (invariant 6).
+"""Who is in the emergency team, asked of the platform at the moment of need (invariant 6).
+
+Shared by the web app (who may act), prescreening and enforcement (whose posts go out).
 
 State-changing actions always ask the platform afresh. Only when the platform cannot answer
 (a transient failure) does a positive answer younger than `ttl` (at most 60 s) stand in, so
@@ -12,13 +14,14 @@ import logging
 import time
 from dataclasses import dataclass
 
-from empause.platforms.port import Permanent, Platform, PlatformError
+from empause.domain.model import may_publish_while_paused
+from empause.platforms.port import Permanent, Platform, PlatformError, Transient
 
 log = logging.getLogger(__name__)
 MAX_TTL = 60.0
 
 
-class MembershipUnavailable(Exception):
+class MembershipUnavailable(Transient):
     """The platform could not say, and no recent answer can stand in."""
 
 
@@ -58,6 +61,8 @@ class MembershipChecker:
             if hit is not None:
                 return hit
             raise MembershipUnavailable(str(exc)) from exc
-        membership = Membership(member_id, frozenset(teams), self._team in teams)
+        membership = Membership(
+            member_id, frozenset(teams), may_publish_while_paused(teams, self._team)
+        )
         self._cache[member_id] = (time.monotonic(), membership)
         return membership
