@@ -6,7 +6,6 @@ sweep at a time, across processes) and first finishes whatever a crashed run lef
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -289,20 +288,6 @@ class Engine:
         if counts["moved"] or counts["pushed_again"] or counts["retried"]:
             await self._audit_enforce(decisions, via="sweep")
         return {"paused": True, "listed": len(messages), **counts}
-
-    async def run_sweeper(self, stop: asyncio.Event | None = None) -> None:
-        """Sweep every `settings.sweep_interval` until `stop` is set (for the web server)."""
-        stop = stop or asyncio.Event()
-        interval = max(1.0, self.ctx.settings.sweep_interval.total_seconds())
-        while not stop.is_set():
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("enforcement sweep failed; trying again next interval")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
 
     async def _audit_enforce(self, decisions: Any, via: str) -> None:
         async with self.ctx.db.sessions() as session:
