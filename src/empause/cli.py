@@ -16,6 +16,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys for automation (alerting systems).")
+app.add_typer(keys_app, name="api-key")
+sessions_app = typer.Typer(no_args_is_help=True, help="Dashboard sessions.")
+app.add_typer(sessions_app, name="sessions")
 
 
 @app.command()
@@ -85,8 +89,15 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
 ) -> None:
     """Run the web app: dashboard, JSON API, webhook receiver, background workers."""
+    from empause.config import get_settings, secret_problems
     from empause.web.server import run
 
+    problems = secret_problems(get_settings())
+    if problems:
+        for problem in problems:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo("error: refusing to serve with missing or public secrets", err=True)
+        raise typer.Exit(2)
     run(host=host, port=port)
 
 
@@ -114,3 +125,41 @@ def db_upgrade() -> None:
         typer.echo(f"error: could not migrate {shown}: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"database is up to date: {shown}")
+
+
+@keys_app.command("create")
+def api_key_create(
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. 'alerting'.")],
+    member: Annotated[str, typer.Option(help="Email of the emergency-team member it acts for.")],
+    json: Annotated[bool, typer.Option("--json", help='Print {"key": ..., "id": ...}.')] = False,
+) -> None:
+    """Create an API key (printed once) acting for an emergency-team member."""
+    from empause.admin import create_key
+
+    create_key(name, member, json)
+
+
+@keys_app.command("list")
+def api_key_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List API keys (never the keys themselves)."""
+    from empause.admin import list_keys
+
+    list_keys(json)
+
+
+@keys_app.command("revoke")
+def api_key_revoke(key_id: Annotated[int, typer.Argument(metavar="ID", min=1)]) -> None:
+    """Revoke an API key: it stops working at once."""
+    from empause.admin import revoke_key
+
+    revoke_key(key_id)
+
+
+@sessions_app.command("revoke")
+def sessions_revoke(
+    member: Annotated[str, typer.Option(help="Email of the member whose sessions to end.")],
+) -> None:
+    """End every dashboard session of one member (e.g. a lost laptop)."""
+    from empause.admin import revoke_sessions
+
+    revoke_sessions(member)

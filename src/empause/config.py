@@ -22,8 +22,11 @@ class Settings(BaseSettings):
     organization_id: str = "832420"
     emergency_team_id: str = "501006"
     public_url: str = "http://127.0.0.1:8000"
-    webhook_secret: str = "demo-webhook-secret-change-me"
-    secret_key: str = "demo-secret-key-change-me-in-production"
+    # No usable default: `empause serve` and `empause worker` refuse to start without real
+    # values (see check_secrets); only `empause demo` and the tests use the DEMO_* ones.
+    webhook_secret: str = ""
+    secret_key: str = ""
+    metrics_token: str = ""  # bearer token for /metrics; unset: /metrics is not served
 
     # Engine defaults (durations accept "7d", "12h", "30m", "45s" or seconds).
     horizon: timedelta = timedelta(days=7)
@@ -45,3 +48,35 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+DEMO_SECRET_KEY = "demo-secret-key-change-me-in-production"
+DEMO_WEBHOOK_SECRET = "demo-webhook-secret-change-me"
+MIN_SECRET_LENGTH = 32
+_SECRETS = {"secret_key": DEMO_SECRET_KEY, "webhook_secret": DEMO_WEBHOOK_SECRET}
+MAKE_A_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+def secret_problems(settings: Settings) -> list[str]:
+    """What is wrong with the secrets a real deployment needs (empty when all are good)."""
+    problems = []
+    for name, demo in _SECRETS.items():
+        variable = f"EMPAUSE_{name.upper()}"
+        value = str(getattr(settings, name) or "")
+        if not value:
+            why = "is not set"
+        elif value == demo:
+            why = "is the public demo value"
+        elif len(value) < MIN_SECRET_LENGTH:
+            why = f"is shorter than {MIN_SECRET_LENGTH} characters"
+        else:
+            continue
+        problems.append(f"{variable} {why}; set it to a random value, e.g. from: {MAKE_A_SECRET}")
+    return problems
+
+
+def with_demo_secrets(settings: Settings) -> Settings:
+    """The demo's settings: any secret left unset takes its (public) demo value."""
+    return settings.model_copy(
+        update={name: getattr(settings, name) or demo for name, demo in _SECRETS.items()}
+    )

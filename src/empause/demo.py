@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from urllib.parse import urlsplit
 
-from empause.config import get_settings
+from empause.config import get_settings, with_demo_secrets
 from empause.sandbox import seed
 from empause.sandbox.server import SandboxServer
 from empause.web import logs
@@ -22,7 +22,7 @@ MESSAGES = 300
 
 def run(sandbox_port: int = SANDBOX_PORT, messages: int = MESSAGES) -> None:
     logs.configure()
-    base = get_settings()
+    base = with_demo_secrets(get_settings())
     app_url = urlsplit(base.public_url)
     app_port = app_url.port or 8000
     with SandboxServer(seed="demo", messages=messages, port=sandbox_port) as sandbox:

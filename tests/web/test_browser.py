@@ -90,7 +90,7 @@ async def goto_dashboard(page: Any) -> None:
     try:
         await page.goto("/")
     except Exception as exc:
-        if "interrupted by another navigation" not in str(exc):
+        if not any(s in str(exc) for s in ("interrupted by another navigation", "ERR_ABORTED")):
             raise
         await page.wait_for_load_state()
 
@@ -205,3 +205,23 @@ async def test_an_api_key_pauses_and_resumes(page, app_server):
     await shot(page, "10-api-key-revoked")
     assert (await api.get("/api/status")).status_code == 401
     await api.aclose()
+
+
+async def test_a_copied_cookie_is_refused_after_sign_out(page, app_server, browser):
+    await sign_in(page, seed.EM_EMAIL)
+    cookies = await page.context.cookies()
+    session = [c for c in cookies if c["name"] == "empause_session"]
+    assert session and session[0]["httpOnly"]
+    thief = await browser.new_context(base_url=app_server.base_url)
+    await thief.add_cookies(session)
+    stolen = await thief.new_page()
+    await stolen.goto("/")
+    await expect(stolen.locator("#banner")).to_be_visible()  # the copy works while signed in
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("link", name="Sign in with Hootsuite")).to_be_visible()
+    await stolen.goto("/")
+    await expect(stolen.get_by_role("link", name="Sign in with Hootsuite")).to_be_visible()
+    await expect(stolen.locator("#banner")).to_have_count(0)
+    await shot(stolen, "11-copied-cookie-after-sign-out")
+    await thief.close()

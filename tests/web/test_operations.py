@@ -93,6 +93,9 @@ def test_dashboard_pause_returns_at_once_and_streams_progress(small_sandbox, app
     assert "Flood" in em.get("/audit").text
 
 
+METRICS_TOKEN = "a-metrics-token-for-the-scraper-only"
+
+
 def test_healthz_metrics_and_headers(app_server):
     base = app_server.base_url
     health = httpx.get(f"{base}/healthz")
@@ -104,6 +107,14 @@ def test_healthz_metrics_and_headers(app_server):
     assert '<script src="/static/app.js"' in page.text and "<script>" not in page.text
     assert httpx.get(f"{base}/static/app.css").status_code == 200
     metrics = httpx.get(f"{base}/metrics")
+    assert metrics.status_code == 404  # no EMPAUSE_METRICS_TOKEN: not served on this listener
+    app_server.app.state.settings = app_server.settings.model_copy(
+        update={"metrics_token": METRICS_TOKEN}
+    )
+    for sent in (None, "Bearer wrong", f"Basic {METRICS_TOKEN}"):
+        refused = httpx.get(f"{base}/metrics", headers={"Authorization": sent} if sent else {})
+        assert refused.status_code == 401, sent
+    metrics = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert metrics.status_code == 200
     assert 'empause_http_requests_total{method="GET",route="/healthz",status="200"}' in metrics.text
     assert "empause_operation_duration_seconds" in metrics.text

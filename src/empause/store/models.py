@@ -153,6 +153,26 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class WebSession(Base):
+    """A signed-in member's dashboard session. The cookie carries only a random token; its
+    SHA-256 is kept here, so signing out (or `empause sessions revoke`) ends every copy."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str] = mapped_column(String(255), default="", index=True)
+    full_name: Mapped[str] = mapped_column(String(255), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=_now)
+    revoked_at: Mapped[datetime | None]
+
+
 class ApiKey(Base):
     """Keys for automation (e.g. an alerting system pressing pause); only a hash is kept."""
 

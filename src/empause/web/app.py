@@ -12,7 +12,6 @@ import httpx
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from empause.config import Settings, get_settings
 from empause.engine.service import Engine
@@ -21,8 +20,7 @@ from empause.platforms.membership import MAX_TTL, MembershipChecker
 from empause.prescreen.worker import InboxWorker
 from empause.store.db import Database
 from empause.store.migrate import upgrade
-from empause.web import crypto, queries, webhooks
-from empause.web.deps import SESSION_IDLE_SECONDS
+from empause.web import crypto, queries, sessions, webhooks
 from empause.web.errors import WebError, validation_handler, web_error_handler
 from empause.web.middleware import RequestMetrics, SecurityHeaders
 from empause.web.profiles import ProfileNames
@@ -85,6 +83,8 @@ def create_app(settings: Settings | None = None, *, membership_ttl: float = MAX_
     )
     app.state.settings = settings
     app.state.cipher = crypto.TokenCipher(settings.secret_key)
+    app.state.login_state = sessions.LoginState(settings.secret_key)
+    app.state.event_streams = {}  # session id -> open /events/status streams
     app.state.membership_ttl = membership_ttl
 
     app.add_exception_handler(WebError, web_error_handler)
@@ -95,15 +95,7 @@ def create_app(settings: Settings | None = None, *, membership_ttl: float = MAX_
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    # Added last = outermost: headers and metrics see every response, sessions wrap routes.
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=crypto.derive_key(settings.secret_key, "session-cookie").hex(),
-        session_cookie="empause_session",
-        max_age=SESSION_IDLE_SECONDS,
-        same_site="lax",
-        https_only=settings.public_url.startswith("https://"),
-    )
-    app.add_middleware(SecurityHeaders)
+    # Added last = outermost: headers and metrics see every response.
+    app.add_middleware(SecurityHeaders, hsts=sessions.secure_cookies(settings.public_url))
     app.add_middleware(RequestMetrics)
     return app

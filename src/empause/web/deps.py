@@ -6,10 +6,9 @@ platform at the moment of the action (invariant 6), never read from the cookie.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,22 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from empause.config import Settings
 from empause.domain.timeutil import utcnow
 from empause.platforms.membership import MembershipChecker, MembershipUnavailable
-from empause.web import crypto, queries
+from empause.web import crypto, queries, sessions
 from empause.web.errors import CsrfFailed, Forbidden, NotSignedIn, Unavailable
-
-SESSION_IDLE_SECONDS = 8 * 3600  # the cookie's signature expires after this long unused
-SESSION_ABSOLUTE_SECONDS = 12 * 3600  # and the session after this long, used or not
 
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """The signed-in member as the cookie remembers them (identity only, not authority)."""
+    """The signed-in member as their session remembers them (identity only, not authority)."""
 
     member_id: str
     email: str
     full_name: str
     timezone: str
     emergency: bool  # at sign-in; only decides which controls a page shows
+    csrf: str = ""
+    session_id: int = 0
 
     @property
     def label(self) -> str:
@@ -48,30 +46,30 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def start_session(request: Request, user: dict[str, Any]) -> None:
-    """A fresh session (never the pre-sign-in one: no fixation) with its own CSRF token."""
-    request.session.clear()
-    request.session.update({"user": user, "csrf": crypto.new_csrf_token(), "iat": int(time.time())})
+async def optional_viewer(request: Request) -> Viewer | None:
+    """The member of the request's session cookie, if it names a live session (read once
+    per request, then remembered on `request.state` for the page template)."""
+    if hasattr(request.state, "viewer"):
+        return request.state.viewer  # type: ignore[no-any-return]
+    async with request.app.state.db.sessions() as session:
+        found = await sessions.load(session, sessions.cookie_token(request))
+    who = None
+    if found is not None:
+        who = Viewer(
+            member_id=found.member_id,
+            email=found.email,
+            full_name=found.full_name,
+            timezone=found.timezone,
+            emergency=found.emergency,
+            csrf=found.csrf,
+            session_id=found.session_id,
+        )
+    request.state.viewer = who
+    return who
 
 
-def optional_viewer(request: Request) -> Viewer | None:
-    user = request.session.get("user")
-    if not user:
-        return None
-    if time.time() - float(request.session.get("iat", 0)) > SESSION_ABSOLUTE_SECONDS:
-        request.session.clear()
-        return None
-    return Viewer(
-        member_id=str(user["member_id"]),
-        email=user.get("email", ""),
-        full_name=user.get("full_name", ""),
-        timezone=user.get("timezone", "UTC"),
-        emergency=bool(user.get("emergency")),
-    )
-
-
-def viewer(request: Request) -> Viewer:
-    found = optional_viewer(request)
+async def viewer(request: Request) -> Viewer:
+    found = await optional_viewer(request)
     if found is None:
         raise NotSignedIn("Your session has ended or you have not signed in. Sign in again.")
     return found
@@ -84,7 +82,8 @@ async def check_csrf(request: Request) -> None:
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
-    if not crypto.same_token(sent, request.session.get("csrf")):
+    who = await optional_viewer(request)
+    if who is None or not crypto.same_token(sent, who.csrf):
         raise CsrfFailed(
             "The form was not sent from this dashboard or your session changed. "
             "Reload the page and try again."

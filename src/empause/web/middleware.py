@@ -25,11 +25,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",  # the OAuth callback URL carries a code
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+HSTS = "max-age=31536000; includeSubDomains"  # only when the public URL is https
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, hsts: bool = False):
         self.app = app
+        self.headers = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if hsts else {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,7 +42,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
                 if not static:
                     headers.setdefault("Cache-Control", "no-store")

@@ -18,6 +18,8 @@ from empause.store.models import (
     User,
 )
 
+API_KEY_NAME_MAX = 100  # characters of an API key's name (dashboard and CLI)
+
 
 async def ensure_organization(
     session: AsyncSession, organization_id: str, emergency_team_id: str

@@ -58,12 +58,12 @@ templates.env.filters["duration"] = duration
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> Response:
-    """A page; the signed-in viewer (if any) and their CSRF token come from the session."""
-    session = request.scope.get("session") or {}
+    """A page; the signed-in viewer (if the route looked them up) and their CSRF token."""
+    who = getattr(request.state, "viewer", None)
     base: dict[str, Any] = {
-        "viewer": session.get("user"),
-        "csrf_token": session.get("csrf", ""),
-        "tz": (session.get("user") or {}).get("timezone", "UTC"),
+        "viewer": who,
+        "csrf_token": who.csrf if who else "",
+        "tz": who.timezone if who else "UTC",
     }
     base.update(context or {})
     return templates.TemplateResponse(request, name, base, status_code=status_code)

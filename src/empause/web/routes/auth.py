@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -20,13 +19,26 @@ from empause.platforms.hootsuite import auth as oauth
 from empause.platforms.hootsuite.client import HootsuiteClient
 from empause.platforms.membership import MembershipUnavailable
 from empause.platforms.port import Ambiguous, AuthError, PlatformError, Transient
-from empause.web import queries
-from empause.web.deps import Viewer, db_session, member_actor, start_session
+from empause.web import queries, sessions
+from empause.web.deps import Viewer, db_session, member_actor
 from empause.web.errors import Forbidden, Unavailable, WebError
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-LOGIN_TTL = 600  # an authorization code lives 10 minutes upstream; so does our state
+UPSTREAM_TEXT_MAX = 200  # characters of an upstream error description we show
+
+
+def upstream_text(value: str) -> str:
+    """Text another site chose (an OAuth error description), made safe to show: printable
+    characters only and short. Templates escape HTML; this bounds what a link can inject."""
+    printable = "".join(c if c.isprintable() else " " for c in value).strip()
+    if len(printable) > UPSTREAM_TEXT_MAX:
+        return printable[: UPSTREAM_TEXT_MAX - 1] + "…"
+    return printable
+
+
+def _secure(request: Request) -> bool:
+    return sessions.secure_cookies(request.app.state.settings.public_url)
 
 
 def redirect_uri(request: Request) -> str:
@@ -38,7 +50,6 @@ async def login(request: Request) -> Response:
     settings = request.app.state.settings
     verifier, challenge = oauth.make_pkce()
     state = secrets.token_urlsafe(24)
-    request.session["oauth"] = {"state": state, "verifier": verifier, "at": int(time.time())}
     url = oauth.authorization_url(
         settings.hootsuite_base_url,
         settings.hootsuite_client_id,
@@ -46,7 +57,9 @@ async def login(request: Request) -> Response:
         state,
         challenge,
     )
-    return RedirectResponse(url, status_code=303)
+    response = RedirectResponse(url, status_code=303)
+    request.app.state.login_state.issue(response, state, verifier, _secure(request))
+    return response
 
 
 class SignInFailed(WebError):
@@ -62,19 +75,23 @@ async def callback(
     error: str | None = None,
     error_description: str | None = None,
 ) -> Response:
-    pending = request.session.pop("oauth", None)
+    pending = request.app.state.login_state.read(request)
     if error:
+        said = upstream_text(error_description or "")
         raise SignInFailed(
-            f"Hootsuite answered '{error}'{': ' + error_description if error_description else ''}."
+            f"Hootsuite answered '{upstream_text(error)}'{': ' + said if said else ''}."
             " Start again from the sign-in button."
         )
-    if not pending or not state or not secrets.compare_digest(str(pending.get("state")), state):
+    if not pending or not state or not secrets.compare_digest(pending["state"].encode(), state.encode()):
         raise SignInFailed(
             "This sign-in link does not match the one we started (it may have been opened in "
-            "another tab or replayed). Start again from the sign-in button."
+            "another tab, replayed, or taken more than 10 minutes). Start again from the "
+            "sign-in button."
         )
-    if time.time() - float(pending.get("at", 0)) > LOGIN_TTL or not code:
-        raise SignInFailed("The sign-in took too long. Start again from the sign-in button.")
+    if not code:
+        raise SignInFailed(
+            "Hootsuite sent no authorization code. Start again from the sign-in button."
+        )
 
     settings = request.app.state.settings
     http = request.app.state.http
@@ -156,10 +173,13 @@ async def callback(
         member_id=member_id,
         emergency=membership.emergency,
     )
+    token = await sessions.create(session, settings.organization_id, profile)
     await session.commit()
-    start_session(request, profile)
     log.info("signed in", extra={"member_id": member_id, "emergency": membership.emergency})
-    return RedirectResponse("/", status_code=303)
+    response = RedirectResponse("/", status_code=303)
+    sessions.set_cookie(response, token, _secure(request))
+    request.app.state.login_state.clear(response, _secure(request))
+    return response
 
 
 @router.post("/auth/logout")
@@ -169,6 +189,8 @@ async def logout(
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> Response:
     queries.audit(session, request.app.state.settings.organization_id, who.label, "signout")
+    await sessions.revoke(session, sessions.cookie_token(request))
     await session.commit()
-    request.session.clear()
-    return RedirectResponse("/", status_code=303)
+    response = RedirectResponse("/", status_code=303)
+    sessions.clear_cookie(response, _secure(request))
+    return response

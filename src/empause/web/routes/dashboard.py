@@ -54,7 +54,7 @@ def _days(seconds: float) -> str:
 
 @router.get("/")
 async def home(request: Request, session: Annotated[AsyncSession, Depends(db_session)]) -> Response:
-    who = optional_viewer(request)
+    who = await optional_viewer(request)
     if who is None:
         return render(request, "signin.html")
     return render(request, "dashboard.html", await page_context(request, session, who))

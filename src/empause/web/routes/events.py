@@ -9,19 +9,41 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from empause.web import status
 from empause.web.deps import Viewer, viewer
+from empause.web.errors import WebError
 
 router = APIRouter()
 POLL_SECONDS = 0.4
 STREAM_SECONDS = 60.0
 KEEPALIVE_SECONDS = 15.0
+STREAMS_PER_SESSION = 4  # a few open tabs; more is a leak or a flood
+
+
+class TooManyStreams(WebError):
+    status = 429
+    title = "Too many live views"
+
+
+class CountedStream(StreamingResponse):
+    """A stream that reports its end however it ends (finished, disconnected, cancelled)."""
+
+    def __init__(self, content: AsyncIterator[str], on_close: Callable[[], None], **kw: Any):
+        super().__init__(content, **kw)
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._on_close()
 
 
 @router.get("/events/status")
@@ -29,6 +51,20 @@ async def status_events(
     request: Request, who: Annotated[Viewer, Depends(viewer)]
 ) -> StreamingResponse:
     app = request.app
+    open_streams: dict[int, int] = app.state.event_streams
+    if open_streams.get(who.session_id, 0) >= STREAMS_PER_SESSION:
+        raise TooManyStreams(
+            f"This session already has {STREAMS_PER_SESSION} live views open. "
+            "Close a tab of the dashboard, then reload."
+        )
+    open_streams[who.session_id] = open_streams.get(who.session_id, 0) + 1
+
+    def closed() -> None:
+        left = open_streams.get(who.session_id, 1) - 1
+        if left > 0:
+            open_streams[who.session_id] = left
+        else:
+            open_streams.pop(who.session_id, None)
 
     async def stream() -> AsyncIterator[str]:
         yield "retry: 1000\n\n"
@@ -46,8 +82,9 @@ async def status_events(
                 last_sent = time.monotonic()
             await asyncio.sleep(POLL_SECONDS)
 
-    return StreamingResponse(
+    return CountedStream(
         stream(),
+        on_close=closed,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

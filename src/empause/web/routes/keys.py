@@ -15,7 +15,6 @@ from empause.web.errors import WebError
 from empause.web.templating import render
 
 router = APIRouter()
-NAME_MAX = 100
 
 
 async def _page(
@@ -52,12 +51,12 @@ async def create_key(
 ) -> Response:
     form = await request.form()
     name = str(form.get("name") or "").strip()
-    if not name or len(name) > NAME_MAX:
+    if not name or len(name) > queries.API_KEY_NAME_MAX:
         return await _page(
             request,
             session,
             problems=[
-                f"Name: give the key a name of 1 to {NAME_MAX} characters (e.g. 'alerting')."
+                f"Name: give the key a name of 1 to {queries.API_KEY_NAME_MAX} characters (e.g. 'alerting')."
             ],
             status_code=422,
         )
