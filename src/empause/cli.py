@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from empause.domain.validation import MAX_ID
+
 app = typer.Typer(
     no_args_is_help=True,
     help="Emergency Pause: stop every scheduled post during a crisis, safely.",
@@ -148,7 +150,9 @@ def api_key_list(json: Annotated[bool, typer.Option("--json", help="Print JSON."
 
 
 @keys_app.command("revoke")
-def api_key_revoke(key_id: Annotated[int, typer.Argument(metavar="ID", min=1)]) -> None:
+def api_key_revoke(
+    key_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID)],
+) -> None:
     """Revoke an API key: it stops working at once."""
     from empause.admin import revoke_key
 

@@ -30,7 +30,7 @@ async def assert_untouched(db) -> None:
         ({"confirm": ""}, "Type PAUSE"),
         ({"confirm": "pause"}, "Type PAUSE"),
         ({"strategy": "explode"}, "Strategy"),
-        ({"horizon": "soon"}, "Window: horizon must be a duration"),
+        ({"horizon": "soon"}, "Window: a duration such as 7d"),
         ({"horizon": "0"}, "more than 0"),
         ({"horizon": "400d"}, "at most 90 days"),
         ({"shift": "-1d"}, "Move by"),

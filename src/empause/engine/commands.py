@@ -20,8 +20,8 @@ from typing import Any, NoReturn
 import typer
 
 from empause.config import Settings
-from empause.domain.model import Restore, Strategy
-from empause.domain.timeutil import parse_duration
+from empause.domain import validation
+from empause.domain.model import Restore
 
 EXIT_USAGE, EXIT_AUTH, EXIT_UPSTREAM, EXIT_BUSY, EXIT_OTHER = 2, 3, 4, 5, 1
 REQUIRED = (
@@ -54,16 +54,6 @@ def _settings() -> Settings:
     if missing:
         _fail(EXIT_USAGE, f"missing configuration: set {', '.join(missing)} (environment or .env)")
     return settings
-
-
-def _duration_option(name: str, value: str) -> None:
-    try:
-        if parse_duration(value).total_seconds() <= 0:
-            raise ValueError
-    except ValueError:
-        _fail(
-            EXIT_USAGE, f"invalid --{name} {value!r}: use a positive duration such as 7d, 12h, 30m"
-        )
 
 
 @contextmanager
@@ -201,12 +191,10 @@ def _figures(result: dict[str, Any]) -> str:
 def pause_command(
     reason: str, strategy: str, horizon: str, shift: str, by: str, as_json: bool
 ) -> None:
-    if strategy not in {s.value for s in Strategy}:
-        _fail(EXIT_USAGE, f"invalid --strategy {strategy!r}: use shift or hold")
-    _duration_option("horizon", horizon)
-    _duration_option("shift", shift)
-    if not reason.strip():
-        _fail(EXIT_USAGE, "--reason must not be empty: it is shown in the banner and audit log")
+    try:
+        validation.pause_parameters(reason, strategy, horizon, shift)
+    except validation.InvalidParameter as exc:
+        _fail(EXIT_USAGE, f"invalid --{exc.field}: {exc.message}")
     settings = _settings()
 
     async def action(engine: Any, progress: Any) -> dict[str, Any]:

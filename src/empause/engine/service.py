@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from empause.config import Settings
+from empause.domain import validation
 from empause.domain.model import (
     OperationKind,
     OperationStatus,
@@ -22,7 +23,7 @@ from empause.domain.model import (
     Step,
     Strategy,
 )
-from empause.domain.timeutil import format_time, parse_duration, utcnow
+from empause.domain.timeutil import format_time, utcnow
 from empause.engine import journal
 from empause.engine.context import Context
 from empause.engine.enforcement import enforce
@@ -39,13 +40,6 @@ from empause.store.models import JournalEntry, Operation, Organization
 log = logging.getLogger(__name__)
 
 __all__ = ["Busy", "Engine"]
-
-
-def _duration(value: str | timedelta | None, default: timedelta, name: str) -> timedelta:
-    result = default if value is None else parse_duration(value)
-    if result <= timedelta(0):
-        raise ValueError(f"--{name} must be positive (e.g. 7d, 12h, 30m)")
-    return result
 
 
 def _lift(org: Organization) -> None:
@@ -103,11 +97,11 @@ class Engine:
 
         Pressing it while paused changes nothing but finishing unfinished work, and says so.
         """
-        if not reason or not reason.strip():
-            raise ValueError("a reason is required (it is shown in the banner and the audit log)")
-        chosen = Strategy(strategy or Strategy.SHIFT)
-        horizon_td = _duration(horizon, self.ctx.settings.horizon, "horizon")
-        shift_td = _duration(shift, self.ctx.settings.shift, "shift")
+        asked = validation.pause_parameters(reason, strategy, horizon, shift)
+        reason = asked.reason
+        chosen = asked.strategy or Strategy.SHIFT
+        horizon_td = asked.horizon or self.ctx.settings.horizon
+        shift_td = asked.shift or self.ctx.settings.shift
         await self._organization()
         async with self._lock():
             await self._recover_locked(progress)

@@ -89,6 +89,8 @@ def parse_body(body: bytes) -> ParsedBody:
         decoded = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotJSON(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise NotJSON("not JSON we accept: nested too deeply") from None
     events = decoded if isinstance(decoded, list) else [decoded]
     if len(events) > MAX_EVENTS:
         raise BadEvent(f"more than {MAX_EVENTS} events in one body")

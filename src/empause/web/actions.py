@@ -8,53 +8,51 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from empause.domain import validation
 from empause.domain.model import Restore, Strategy
-from empause.domain.timeutil import parse_duration
 from empause.web import queries
-
-MAX_HORIZON = timedelta(days=90)
-MAX_SHIFT = timedelta(days=365)
-
-
-def _duration(value: object, most: timedelta, name: str) -> timedelta | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a duration such as 7d, 12h or 30m")
-    try:
-        parsed = parse_duration(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{name} must be a duration such as 7d, 12h or 30m") from exc
-    if parsed <= timedelta(0) or parsed > most:
-        raise ValueError(f"{name} must be more than 0 and at most {most.days} days")
-    return parsed
 
 
 class PauseRequest(BaseModel):
-    """What pressing pause needs: a reason (shown in the banner); the rest has defaults."""
+    """What pressing pause needs: a reason (shown in the banner); the rest has defaults.
+    Each field is checked by the domain's one validator for pause parameters."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(max_length=validation.REASON_MAX * 2)
     strategy: Strategy | None = None
-    horizon: timedelta | None = None
-    shift: timedelta | None = None
+    horizon: timedelta | str | float | None = None
+    shift: timedelta | str | float | None = None
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: object) -> str:
+        return validation.reason(value)
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _strategy(cls, value: object) -> Strategy | None:
+        return validation.strategy(value)
 
     @field_validator("horizon", mode="before")
     @classmethod
     def _horizon(cls, value: object) -> timedelta | None:
-        return _duration(value, MAX_HORIZON, "horizon")
+        return validation.duration(value, "horizon", validation.MAX_HORIZON)
 
     @field_validator("shift", mode="before")
     @classmethod
     def _shift(cls, value: object) -> timedelta | None:
-        return _duration(value, MAX_SHIFT, "shift")
+        return validation.duration(value, "shift", validation.MAX_SHIFT)
 
 
 class ResumeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     restore: Restore = Restore.ORIGINAL
+
+
+def _seconds(value: object) -> float | None:
+    return value.total_seconds() if isinstance(value, timedelta) else None
 
 
 def start_pause(
@@ -69,8 +67,8 @@ def start_pause(
         "pause.requested",
         reason=body.reason,
         strategy=body.strategy.value if body.strategy else None,
-        horizon_s=body.horizon.total_seconds() if body.horizon else None,
-        shift_s=body.shift.total_seconds() if body.shift else None,
+        horizon_s=_seconds(body.horizon),
+        shift_s=_seconds(body.shift),
         source=source,
     )
     request_state.runner.pause(

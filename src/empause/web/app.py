@@ -21,7 +21,13 @@ from empause.prescreen.worker import InboxWorker
 from empause.store.db import Database
 from empause.store.migrate import upgrade
 from empause.web import crypto, queries, sessions, webhooks
-from empause.web.errors import WebError, validation_handler, web_error_handler
+from empause.web.bodylimit import BodyLimit
+from empause.web.errors import (
+    WebError,
+    too_deep_handler,
+    validation_handler,
+    web_error_handler,
+)
 from empause.web.middleware import RequestMetrics, SecurityHeaders
 from empause.web.profiles import ProfileNames
 from empause.web.routes import api, audit, auth, dashboard, events, keys, ops
@@ -89,12 +95,14 @@ def create_app(settings: Settings | None = None, *, membership_ttl: float = MAX_
 
     app.add_exception_handler(WebError, web_error_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)
+    app.add_exception_handler(RecursionError, too_deep_handler)
 
     for module in (auth, dashboard, audit, keys, events, api, ops):
         app.include_router(module.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    app.add_middleware(BodyLimit)
     # Added last = outermost: headers and metrics see every response.
     app.add_middleware(SecurityHeaders, hsts=sessions.secure_cookies(settings.public_url))
     app.add_middleware(RequestMetrics)

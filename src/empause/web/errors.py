@@ -74,3 +74,10 @@ async def validation_handler(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
     detail = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
     return render(request, "error.html", {"title": "Please check the form", "detail": detail}, 422)
+
+
+async def too_deep_handler(request: Request, exc: Exception) -> Response:
+    """JSON nested deeper than the parser's recursion limit: bad input, not a server error."""
+    return JSONResponse(
+        {"error": "invalid request", "detail": "the body is nested too deeply"}, status_code=400
+    )

@@ -28,9 +28,12 @@ async def audit_page(
     return render(request, "audit.html", {"events": events})
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may run these as formulas
+
+
 def _cell(value: str) -> str:
-    # A spreadsheet runs cells starting with these as formulas: defuse them.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    """Defuse formula injection: a leading quote makes the cell plain text."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 @router.get("/audit.csv")

@@ -138,7 +138,5 @@ def _explain(exc: ValidationError) -> list[str]:
     for error in exc.errors():
         field = str(error["loc"][0]) if error.get("loc") else "form"
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        if field == "reason" and error.get("type") == "string_too_short":
-            message = "say why you are pausing (it is shown to everyone in the banner)"
         out.append(f"{_FIELD_NAMES.get(field, field)}: {message}.")
     return out

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from empause.domain import validation
 from empause.store.models import ApiKey
 from empause.web import crypto, queries
 from empause.web.deps import Viewer, db_session, emergency_actor, viewer
@@ -83,7 +84,7 @@ async def create_key(
 
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(
-    key_id: int,
+    key_id: Annotated[int, Path(ge=1, le=validation.MAX_ID)],
     request: Request,
     who: Annotated[Viewer, Depends(emergency_actor)],
     session: Annotated[AsyncSession, Depends(db_session)],
