@@ -41,7 +41,7 @@ from empause.sandbox.control import SandboxControl  # noqa: E402
 from empause.web.server import bind  # noqa: E402
 
 GOAL_P99_MS = 50.0
-SECRET = "bench-webhook-secret-4b1d"
+SECRET = "bench-webhook-secret-4b1d-not-for-production"
 EMPAUSE = str(Path(sys.executable).with_name("empause"))
 
 
@@ -77,7 +77,7 @@ def settings_env(workdir: Path, sandbox_url: str, app_port: int, rate_limit: flo
         "EMPAUSE_EMERGENCY_TEAM_ID": seed.EM_TEAM_ID,
         "EMPAUSE_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
         "EMPAUSE_WEBHOOK_SECRET": SECRET,
-        "EMPAUSE_SECRET_KEY": "bench-secret-key-not-for-production",
+        "EMPAUSE_SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
         "EMPAUSE_RATE_LIMIT": str(rate_limit or 1000),
     }
 

@@ -31,7 +31,11 @@ class Settings(BaseSettings):
     # Engine defaults (durations accept "7d", "12h", "30m", "45s" or seconds).
     horizon: timedelta = timedelta(days=7)
     shift: timedelta = timedelta(days=7)
-    sweep_interval: timedelta = timedelta(minutes=5)
+    sweep_interval: timedelta = timedelta(minutes=5)  # the whole horizon, while paused
+    # ...and the next minutes, every few seconds: catches what becomes due while paused,
+    # whatever the webhook inbox is busy with (a flood of forged events cannot delay it).
+    fast_sweep_interval: timedelta = timedelta(seconds=1)
+    fast_sweep_window: timedelta = timedelta(minutes=10)
     concurrency: int = Field(default=8, ge=1, le=64)
     rate_limit: float = Field(default=20.0, gt=0)
 
@@ -39,7 +43,10 @@ class Settings(BaseSettings):
     held_action: Literal["hold", "reject"] = "hold"
     prescreen_when_normal: Literal["approve", "ignore"] = "approve"
 
-    @field_validator("horizon", "shift", "sweep_interval", mode="before")
+    @field_validator(
+        "horizon", "shift", "sweep_interval", "fast_sweep_interval", "fast_sweep_window",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value

@@ -7,7 +7,8 @@ sweep at a time, across processes) and first finishes whatever a crashed run lef
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from empause.config import Settings
 from empause.domain import validation
 from empause.domain.model import (
+    Message,
+    MessageState,
     OperationKind,
     OperationStatus,
     Restore,
@@ -33,6 +36,7 @@ from empause.engine.pausing import execute_pause
 from empause.engine.resuming import execute_resume, plan_resume
 from empause.engine.status import operation_summary, read_status
 from empause.platforms.port import Platform
+from empause.platforms.priority import urgent
 from empause.prescreen.release import release_held
 from empause.store.db import Database
 from empause.store.models import JournalEntry, Operation, Organization
@@ -69,10 +73,14 @@ class Engine:
     def organization_id(self) -> str:
         return self.ctx.organization_id
 
-    def _lock(self, timeout: float | None = None) -> OrganizationLock:
-        return OrganizationLock(
-            self.ctx.db, self.organization_id, self.lock_timeout if timeout is None else timeout
-        )
+    @asynccontextmanager
+    async def _lock(self, wait: float | None = None) -> AsyncIterator[None]:
+        """The organization's lock; the upstream calls made under it are urgent (they make
+        messages safe), so ordinary reads wait for them at the rate limiter."""
+        wait = self.lock_timeout if wait is None else wait
+        with urgent():
+            async with OrganizationLock(self.ctx.db, self.organization_id, wait):
+                yield
 
     async def _organization(self) -> None:
         async with self.ctx.db.sessions() as session:
@@ -238,11 +246,20 @@ class Engine:
     async def enforce_message(self, message_id: str) -> str:
         """One message (from a webhook): 'moved', 'pushed_again', 'allowed', 'ignored', ...
 
+        The message is read first, without the lock: most events (forged ids, messages that
+        are gone, out of the window, or by the emergency team) need nothing, and a flood of
+        them must not queue on the lock that sweeps and operations need.
         Raises Busy if a pause or resume holds the organization longer than the lock timeout:
-        the caller retries later (the periodic sweep is the safety net).
+        the caller retries later (the sweeps are the safety net).
         """
-        if await self._paused() is None:
+        state = await self._paused()
+        if state is None:
             return "not paused"
+        message = await self.ctx.platform.get_message(str(message_id))
+        if message is None:
+            return "gone"
+        if not await self._may_need_moving(state, message):
+            return "ignored"
         async with self._lock():
             await self._recover_locked(None)
             state = await self._paused()
@@ -257,22 +274,36 @@ class Engine:
                 await self._audit_enforce(decisions, via="webhook")
             return outcome
 
-    async def sweep(self) -> dict[str, Any]:
-        """List the window and apply the enforcement rule to everything in it."""
+    async def _may_need_moving(
+        self, state: tuple[Organization, Operation], message: Message
+    ) -> bool:
+        """Cheap pre-check, no lock: a SCHEDULED message due inside the pause's window."""
+        org, pause = state
+        now = self.ctx.clock()
+        horizon = timedelta(seconds=org.pause_horizon_s or pause.horizon_s or 0)
+        return message.state == MessageState.SCHEDULED.value and now <= (
+            message.scheduled_send_time
+        ) < now + (horizon or self.ctx.settings.horizon)
+
+    async def sweep(self, window: timedelta | None = None, lock_wait: float = 1.0) -> dict[str, Any]:
+        """List [now, now + window) (default: the pause's horizon) and apply the enforcement
+        rule to everything in it. A short `window` is the fast sweep of the next minutes."""
         if await self._paused() is None:
             return {"paused": False}
         try:
-            async with self._lock(timeout=1.0):
+            async with self._lock(wait=lock_wait):
                 await self._recover_locked(None)
                 state = await self._paused()
                 if state is None:
                     return {"paused": False}
                 org, pause = state
                 now = self.ctx.clock()
-                horizon = timedelta(seconds=org.pause_horizon_s or 7 * 86400)
+                horizon = timedelta(seconds=org.pause_horizon_s or pause.horizon_s or 0)
+                horizon = horizon or self.ctx.settings.horizon
+                span = min(window, horizon) if window is not None else horizon
                 messages = [
                     m
-                    async for page in self.ctx.platform.scheduled_pages(now, now + horizon)
+                    async for page in self.ctx.platform.scheduled_pages(now, now + span)
                     for m in page
                 ]
                 decisions = await enforce(self.ctx, org, pause, messages)
@@ -280,7 +311,7 @@ class Engine:
             return {"paused": True, "busy": True}
         counts = decisions.counts()
         if counts["moved"] or counts["pushed_again"] or counts["retried"]:
-            await self._audit_enforce(decisions, via="sweep")
+            await self._audit_enforce(decisions, via="sweep" if window is None else "fast-sweep")
         return {"paused": True, "listed": len(messages), **counts}
 
     async def _audit_enforce(self, decisions: Any, via: str) -> None:

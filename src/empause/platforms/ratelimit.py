@@ -15,6 +15,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from empause.platforms.priority import is_urgent
+
 REMAINING_HEADER = "X-Account-Rate-Limit-Requests-Remaining"
 _HISTORY = 5.0  # seconds of send times kept beyond one span
 
@@ -40,6 +42,8 @@ class RateLimiter:
         self._log: deque[float] = deque()
         self._blocked_until = 0.0
         self._lock: asyncio.Lock | None = None
+        self._no_urgent: asyncio.Event | None = None
+        self._urgent = 0  # urgent acquisitions waiting or in progress
         self._loop: asyncio.AbstractEventLoop | None = None
         self.waited = 0.0  # total seconds tasks spent paced (for benchmarks)
         self.penalties = 0  # 429s and exhausted-budget signals seen
@@ -57,8 +61,11 @@ class RateLimiter:
     def _get_lock(self) -> asyncio.Lock:
         # An asyncio.Lock belongs to one event loop; tests run one loop per test.
         loop = asyncio.get_running_loop()
-        if self._lock is None or self._loop is not loop:
+        if self._lock is None or self._no_urgent is None or self._loop is not loop:
             self._lock = asyncio.Lock()
+            self._no_urgent = asyncio.Event()
+            self._no_urgent.set()
+            self._urgent = 0
             self._loop = loop
         return self._lock
 
@@ -73,17 +80,46 @@ class RateLimiter:
         return delay
 
     async def acquire(self) -> float:
-        """Wait for a slot, count this request as sent now, and return that moment."""
-        async with self._get_lock():  # FIFO: waiters are served in arrival order
+        """Wait for a slot, count this request as sent now, and return that moment.
+
+        Urgent callers (platforms.priority) are served first, in arrival order; ordinary
+        ones in arrival order once no urgent caller waits.
+        """
+        lock = self._get_lock()
+        no_urgent = self._no_urgent
+        assert no_urgent is not None
+        if not is_urgent():
             while True:
-                delay = self._delay(self._clock())
-                if delay <= 0:
+                await no_urgent.wait()
+                await lock.acquire()
+                if not self._urgent:
                     break
-                self.waited += delay
-                await self._sleep(delay)
-            sent_at = self._clock()
-            self._log.append(sent_at)
-            return sent_at
+                lock.release()  # an urgent call arrived meanwhile: it goes first
+                await asyncio.sleep(0)
+            try:
+                return await self._take_slot()
+            finally:
+                lock.release()
+        self._urgent += 1
+        no_urgent.clear()
+        try:
+            async with lock:
+                return await self._take_slot()
+        finally:
+            self._urgent -= 1
+            if not self._urgent:
+                no_urgent.set()
+
+    async def _take_slot(self) -> float:
+        while True:
+            delay = self._delay(self._clock())
+            if delay <= 0:
+                break
+            self.waited += delay
+            await self._sleep(delay)
+        sent_at = self._clock()
+        self._log.append(sent_at)
+        return sent_at
 
     def block(self, seconds: float | None = None) -> None:
         """Hold every task back until the server's current window has surely ended."""

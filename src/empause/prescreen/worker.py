@@ -2,7 +2,7 @@
 
 Pending rows are picked up at start (a crash loses nothing: rows are written before the
 200), then whenever the receiver wakes us, and by a slow poll as a safety net. Events for one
-message are handled in arrival order; different messages concurrently. A failure worth
+message collapse into the newest; different messages are handled concurrently. A failure worth
 retrying leaves the row pending with a growing delay, then marks it failed for a human.
 """
 
@@ -139,9 +139,13 @@ class InboxWorker:
         limit = asyncio.Semaphore(self.concurrency)
 
         async def one_message(events: list[InboxEvent]) -> None:
+            # Events for one message collapse into its newest: every decision re-reads the
+            # platform, so the older ones would only repeat it (a flood of duplicates or
+            # replays costs one upstream read per message, not one per event).
+            *older, newest = sorted(events, key=lambda e: e.id)
+            self._done.extend(e.id for e in older)
             async with limit:
-                for event in events:
-                    await self._handle(event)
+                await self._handle(newest)
 
         try:
             await asyncio.gather(*(one_message(events) for events in by_message.values()))

@@ -51,8 +51,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     platform = HootsuitePlatform.from_settings(settings)
     engine = Engine(db, platform, settings)
     runner = OperationRunner(
-        engine, db, settings.organization_id, settings.sweep_interval.total_seconds()
-    )
+        engine, db, settings.organization_id, settings.sweep_interval.total_seconds(),
+        settings.fast_sweep_interval.total_seconds(), settings.fast_sweep_window,
+    )  # fmt: skip
     inbox = InboxWorker(db, platform, engine, settings)
     state = app.state
     state.db, state.http, state.platform, state.engine = db, http, platform, engine

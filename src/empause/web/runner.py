@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from empause.web import metrics, queries
@@ -18,19 +19,33 @@ from empause.web import metrics, queries
 log = logging.getLogger(__name__)
 
 
+SWEEPERS = ("sweeper", "fast-sweeper")
+FAST_SWEEP_LOCK_WAIT = 0.25  # seconds: a busy organization is swept at the next tick
+
+
 class OperationRunner:
-    def __init__(self, engine: Any, db: Any, organization_id: str, sweep_interval: float):
+    def __init__(
+        self,
+        engine: Any,
+        db: Any,
+        organization_id: str,
+        sweep_interval: float,
+        fast_sweep_interval: float,
+        fast_sweep_window: timedelta,
+    ):
         self._engine = engine
         self._db = db
         self._organization_id = organization_id
         self._sweep_interval = max(1.0, sweep_interval)
+        self._fast_sweep_interval = fast_sweep_interval
+        self._fast_sweep_window = fast_sweep_window
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def busy(self) -> bool:
-        """An operation is queued or running (the idle sweeper loop does not count)."""
-        return any(not t.done() and t.get_name() != "sweeper" for t in self._tasks)
+        """An operation is queued or running (the idle sweeper loops do not count)."""
+        return any(not t.done() and t.get_name() not in SWEEPERS for t in self._tasks)
 
     def _spawn(self, name: str, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
@@ -66,14 +81,28 @@ class OperationRunner:
     def start(self) -> None:
         """Finish what a crash interrupted, then keep sweeping while paused."""
         self._spawn("recover", self._run("recover", self._engine.recover))
-        self._spawn("sweeper", self._sweeper())
+        self._spawn("sweeper", self._sweeper(self._sweep_interval, self._sweep))
+        if self._fast_sweep_interval > 0:
+            self._spawn("fast-sweeper", self._sweeper(self._fast_sweep_interval, self._fast_sweep))
 
-    async def _sweeper(self) -> None:
+    async def _sweep(self) -> None:
+        await self._run("sweep", self._engine.sweep)
+
+    async def _fast_sweep(self) -> None:
+        """Not queued behind operations (self._lock): it must run while a flood keeps the
+        inbox busy; the organization lock, tried briefly, keeps it out of a running pause."""
+        result = await self._engine.sweep(
+            window=self._fast_sweep_window, lock_wait=FAST_SWEEP_LOCK_WAIT
+        )
+        if result.get("moved") or result.get("pushed_again"):
+            log.info("fast sweep moved messages", extra={"result": result})
+
+    async def _sweeper(self, interval: float, sweep: Callable[[], Awaitable[None]]) -> None:
         while True:
-            await asyncio.sleep(self._sweep_interval)
+            await asyncio.sleep(interval)
             try:
                 if await queries.is_paused(self._db, self._organization_id):
-                    await self._run("sweep", self._engine.sweep)
+                    await sweep()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -82,7 +111,7 @@ class OperationRunner:
     async def stop(self, grace: float = 5.0) -> None:
         """Let running operations finish briefly, then cancel: the journal makes that safe."""
         tasks = [t for t in self._tasks if not t.done()]
-        sweepers = [t for t in tasks if t.get_name() == "sweeper"]
+        sweepers = [t for t in tasks if t.get_name() in SWEEPERS]
         for task in sweepers:
             task.cancel()
         others = [t for t in tasks if t not in sweepers]
