@@ -10,6 +10,7 @@ member removed from the team loses the controls at their very next action.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class MembershipChecker:
         self._team = str(emergency_team_id)
         self.ttl = min(ttl, MAX_TTL)
         self._cache: dict[str, tuple[float, Membership]] = {}
+        self._asking: dict[str, asyncio.Future[Membership]] = {}
 
     def _cached(self, member_id: str, max_age: float) -> Membership | None:
         hit = self._cache.get(member_id)
@@ -46,10 +48,32 @@ class MembershipChecker:
         return None
 
     async def check(self, member_id: str, max_age: float = 0.0) -> Membership:
-        """The member's teams now; `max_age` > 0 allows a cached answer (page rendering)."""
+        """The member's teams now; `max_age` > 0 allows a cached answer (reading pages and
+        status), and concurrent such checks of one member share one upstream call."""
         member_id = str(member_id)
-        if max_age > 0 and (hit := self._cached(member_id, max_age)):
+        if max_age <= 0:
+            return await self._ask(member_id)
+        if hit := self._cached(member_id, max_age):
             return hit
+        asking = self._asking.get(member_id)
+        if asking is not None and asking.get_loop() is asyncio.get_running_loop():
+            return await asyncio.shield(asking)
+        future: asyncio.Future[Membership] = asyncio.get_running_loop().create_future()
+        self._asking[member_id] = future
+        try:
+            answer = await self._ask(member_id)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters get it, nobody is warned it was lost
+            raise
+        else:
+            future.set_result(answer)
+            return answer
+        finally:
+            if self._asking.get(member_id) is future:
+                del self._asking[member_id]
+
+    async def _ask(self, member_id: str) -> Membership:
         try:
             teams = await self._platform.member_team_ids(member_id)
         except Permanent as exc:

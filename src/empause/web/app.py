@@ -20,7 +20,7 @@ from empause.platforms.membership import MAX_TTL, MembershipChecker
 from empause.prescreen.worker import InboxWorker
 from empause.store.db import Database
 from empause.store.migrate import upgrade
-from empause.web import crypto, queries, sessions, webhooks
+from empause.web import crypto, queries, sessions, status, webhooks
 from empause.web.bodylimit import BodyLimit
 from empause.web.errors import (
     WebError,
@@ -62,6 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform, settings.emergency_team_id, ttl=app.state.membership_ttl
     )
     state.profile_names = ProfileNames(platform)
+    state.status = status.SharedStatus(db, settings.organization_id)
     state.stopping = asyncio.Event()
     runner.start()  # recover() first: unfinished operations continue after a crash
     inbox.start()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.config import Settings
 from empause.domain.timeutil import utcnow
-from empause.platforms.membership import MembershipChecker, MembershipUnavailable
+from empause.platforms.membership import MAX_TTL, MembershipChecker, MembershipUnavailable
 from empause.web import crypto, queries, sessions
 from empause.web.errors import CsrfFailed, Forbidden, NotSignedIn, Unavailable
+
+KEY_USE_RECORDED_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +93,11 @@ async def check_csrf(request: Request) -> None:
         )
 
 
-async def require_emergency_member(checker: MembershipChecker, member_id: str, who: str) -> None:
+async def require_emergency_member(
+    checker: MembershipChecker, member_id: str, who: str, max_age: float = 0.0
+) -> None:
     try:
-        membership = await checker.check(member_id)
+        membership = await checker.check(member_id, max_age=max_age)
     except MembershipUnavailable as exc:
         raise Unavailable(
             f"Hootsuite could not confirm {who} is in the emergency team ({exc}). "
@@ -129,7 +134,19 @@ class ApiActor:
 async def api_actor(
     request: Request, session: Annotated[AsyncSession, Depends(db_session)]
 ) -> ApiActor:
-    """A live API key whose creator is, right now, in the emergency team."""
+    """A live API key whose creator is, right now, in the emergency team (for actions)."""
+    return await _api_key(request, session, max_age=0.0)
+
+
+async def api_reader(
+    request: Request, session: Annotated[AsyncSession, Depends(db_session)]
+) -> ApiActor:
+    """A live API key whose creator was in the emergency team at most MAX_TTL ago: reading
+    status is polled often and must not spend the platform's request budget."""
+    return await _api_key(request, session, max_age=MAX_TTL)
+
+
+async def _api_key(request: Request, session: AsyncSession, max_age: float) -> ApiActor:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -139,10 +156,13 @@ async def api_actor(
         raise NotSignedIn("This API key is unknown or has been revoked. Create a new one.")
     api_key, creator = found
     await require_emergency_member(
-        request.app.state.membership, creator.member_id, f"the key's creator ({creator.email})"
-    )
-    api_key.last_used_at = utcnow()
-    await session.commit()
+        request.app.state.membership, creator.member_id, f"the key's creator ({creator.email})",
+        max_age=max_age,
+    )  # fmt: skip
+    now = utcnow()
+    if api_key.last_used_at is None or now - api_key.last_used_at > KEY_USE_RECORDED_EVERY:
+        api_key.last_used_at = now  # not on every poll: a write per status read adds up
+        await session.commit()
     return ApiActor(
         key_id=api_key.id,
         key_name=api_key.name,

@@ -6,12 +6,17 @@ pause, whether the dashboard, the API or the CLI started it.
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.engine.status import read_status
+
+STATUS_MAX_AGE = 0.25  # seconds a status read is shared for
 
 
 def _iso(value: Any) -> Any:
@@ -51,8 +56,30 @@ async def current(session: AsyncSession, organization_id: str) -> dict[str, Any]
     return status
 
 
-async def snapshot(session: AsyncSession, app_state: Any) -> dict[str, Any]:
-    """`current` plus whether the runner has work queued, as JSON (API and event stream)."""
-    state = await current(session, app_state.settings.organization_id)
-    state["busy"] = app_state.runner.busy
-    return jsonable(state)
+class SharedStatus:
+    """One database read of the status per `max_age`, shared by every poller (the API's
+    clients, each open dashboard's event stream): a crowd watching a pause must not slow it.
+    """
+
+    def __init__(self, db: Any, organization_id: str, max_age: float = STATUS_MAX_AGE):
+        self._db = db
+        self._organization_id = organization_id
+        self._max_age = max_age
+        self._value: dict[str, Any] | None = None
+        self._read_at = -math.inf
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> dict[str, Any]:
+        if time.monotonic() - self._read_at > self._max_age:
+            async with self._lock:
+                if time.monotonic() - self._read_at > self._max_age:
+                    async with self._db.sessions() as session:
+                        self._value = jsonable(await current(session, self._organization_id))
+                    self._read_at = time.monotonic()
+        assert self._value is not None
+        return self._value
+
+
+async def snapshot(app_state: Any) -> dict[str, Any]:
+    """The shared status plus whether the runner has work queued, as JSON."""
+    return {**await app_state.status.get(), "busy": app_state.runner.busy}

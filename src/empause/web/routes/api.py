@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.web import actions, status
-from empause.web.deps import ApiActor, api_actor, db_session
+from empause.web.deps import ApiActor, api_actor, api_reader, db_session
 
 router = APIRouter(prefix="/api")
 
@@ -46,7 +46,6 @@ async def resume(
 @router.get("/status")
 async def get_status(
     request: Request,
-    who: Annotated[ApiActor, Depends(api_actor)],
-    session: Annotated[AsyncSession, Depends(db_session)],
+    who: Annotated[ApiActor, Depends(api_reader)],
 ) -> dict[str, Any]:
-    return await status.snapshot(session, request.app.state)
+    return await status.snapshot(request.app.state)

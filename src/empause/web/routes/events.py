@@ -72,8 +72,7 @@ async def status_events(
         while time.monotonic() - started < STREAM_SECONDS and not app.state.stopping.is_set():
             if await request.is_disconnected():
                 return
-            async with app.state.db.sessions() as session:
-                payload = json.dumps(await status.snapshot(session, app.state), sort_keys=True)
+            payload = json.dumps(await status.snapshot(app.state), sort_keys=True)
             if payload != last:
                 yield f"event: status\ndata: {payload}\n\n"
                 last, last_sent = payload, time.monotonic()
