@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from empause.domain.timeutil import format_time, parse_time
-from empause.sandbox.seed import ADMIN_MEMBER_ID, EM_MEMBER_ID, PROFILE_IDS, STAFF_MEMBER_ID
+from sqlalchemy import select
 
-from .conftest import WEEK, copies_of, in_window, messages_by_id, state
+from empause.domain.timeutil import format_time, parse_time
+from empause.engine.service import Engine
+from empause.platforms.port import Permanent
+from empause.sandbox.seed import ADMIN_MEMBER_ID, EM_MEMBER_ID, PROFILE_IDS, STAFF_MEMBER_ID
+from empause.store.models import AuditEvent
+
+from .conftest import (
+    WEEK,
+    copies_of,
+    in_window,
+    messages_by_id,
+    sandbox_clock,
+    settings_for,
+    state,
+)
 
 
 def post(sandbox, member_id: str, when, text: str) -> dict:
@@ -98,3 +111,54 @@ async def test_a_copy_whose_push_again_failed_is_tried_again(engine, fast_sandbo
     authors = {(m.get("createdByMember") or {}).get("id") for m in left.values()}
     assert authors <= {EM_MEMBER_ID, ADMIN_MEMBER_ID}  # the copy was pushed out too
     assert snapshot["published"] == []
+
+
+class _RefusesOnce:
+    """The real platform, but the first DELETE of one message is refused for good (a 403)."""
+
+    def __init__(self, platform, message_id: str) -> None:
+        self._platform, self._message_id, self.refused = platform, message_id, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._platform, name)
+
+    async def neutralise(self, message) -> None:
+        if message.id == self._message_id and not self.refused:
+            self.refused += 1
+            raise Permanent("forbidden", code=403, status=403)
+        await self._platform.neutralise(message)
+
+
+async def test_a_failed_enforcement_alerts_backs_off_and_recovers(
+    db, platform, fast_sandbox, monkeypatch
+):
+    from empause.engine import enforcement
+
+    settings, clock = settings_for(fast_sandbox, db.url), sandbox_clock(fast_sandbox)
+    engine = Engine(db, platform, settings, clock=clock)
+    await engine.pause("storm", by="tester")
+    now = fast_sandbox.sandbox.clock.now()
+    staff = post(fast_sandbox, STAFF_MEMBER_ID, now + timedelta(minutes=30), "staff post")
+    flaky = _RefusesOnce(platform, staff["id"])
+    engine = Engine(db, flaky, settings, clock=clock)  # type: ignore[arg-type]
+
+    swept = await engine.sweep()
+    assert swept["moved"] == 1 and swept["failed"] == 1
+    async with db.sessions() as session:
+        alerts = (await session.execute(
+            select(AuditEvent).where(AuditEvent.action == "enforce.failed")
+        )).scalars().all()  # fmt: skip
+        assert len(alerts) == 1 and alerts[0].detail["alert"] is True
+        assert staff["id"] in alerts[0].detail["errors"]
+    assert (await engine.status())["last_operation"]["status"] == "failed"
+
+    again = await engine.sweep()  # within the backoff: not hammered
+    assert again["retried"] == 0 and flaky.refused == 1
+    monkeypatch.setattr(enforcement, "RETRY_BACKOFF", (timedelta(0),) * 4)
+    recovered = await engine.sweep()
+    assert recovered["retried"] == 1 and recovered["failed"] == 0
+    assert messages_by_id(state(fast_sandbox))[staff["id"]]["state"] == "DELETED"
+    async with db.sessions() as session:
+        actions = (await session.execute(select(AuditEvent.action))).scalars().all()
+    assert "enforce.recovered" in actions
+    assert (await engine.status())["last_operation"]["status"] == "done"

@@ -11,20 +11,39 @@ The rule, for a SCHEDULED message due in [now, now + horizon) while paused:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from empause.domain.model import Message, MessageState, Step, Strategy
+from empause.domain.timeutil import utcnow
 from empause.engine import journal
 from empause.engine.context import Context
 from empause.engine.executor import Executor
 from empause.engine.journal import Job
-from empause.engine.pausing import OperationCounters, neutralise_and_move, recording_errors
+from empause.engine.pausing import (
+    OperationCounters,
+    neutralise_and_move,
+    recording_errors,
+    refresh_status,
+)
 from empause.engine.writer import JournalWriter
 from empause.store.models import JournalEntry, Operation, Organization
 
 TEAM_CACHE_SECONDS = 60.0
+# A message whose enforcement failed is tried again after these delays (by its failures so
+# far), not at every sweep: the fast sweep passes every second.
+RETRY_BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2),
+                 timedelta(minutes=10))  # fmt: skip
+
+
+def retry_delay(failures: int) -> timedelta:
+    """How long after its `failures`-th failure an entry is tried again (0: at once)."""
+    return RETRY_BACKOFF[min(failures, len(RETRY_BACKOFF)) - 1] if failures else timedelta(0)
+
+
+def retry_due(entry: JournalEntry, now: datetime) -> bool:
+    return entry.updated_at + retry_delay(entry.failures) <= now
 
 
 @dataclass
@@ -34,6 +53,7 @@ class Decisions:
     retried: list[str] = field(default_factory=list)  # failed before, tried again
     allowed: list[str] = field(default_factory=list)  # emergency-team members' posts
     ignored: list[str] = field(default_factory=list)  # out of the window, or handled
+    failed: dict[str, str] = field(default_factory=dict)  # message id -> error, this time
 
     def counts(self) -> dict[str, int]:
         return {
@@ -42,6 +62,7 @@ class Decisions:
             "retried": len(self.retried),
             "allowed": len(self.allowed),
             "ignored": len(self.ignored),
+            "failed": len(self.failed),
         }
 
     def outcome(self, message_id: str) -> str:
@@ -93,7 +114,10 @@ async def enforce(
                 entry = by_copy.get(message.id) or by_message[message.id]
                 if entry.step == Step.FAILED.value and entry.new_time is None:
                     # Its neutralisation failed (the original's, or a pushed-again copy's, which
-                    # is as live as the original was): try again.
+                    # is as live as the original was): try again, after a growing delay.
+                    if not retry_due(entry, utcnow()):
+                        decisions.ignored.append(message.id)
+                        continue
                     entry.step = Step.PLANNED.value
                     jobs.append(journal.job_of(entry))
                     decisions.retried.append(message.id)
@@ -125,4 +149,42 @@ async def enforce(
     ):
         executor = Executor(ctx.platform, writer, claimed)
         await neutralise_and_move(ctx, executor, jobs, strategy, shift, end)
+    await _settle_failures(ctx, op.id, jobs, decisions)
     return decisions
+
+
+async def _settle_failures(
+    ctx: Context, op_id: int, jobs: list[Job], decisions: Decisions
+) -> None:
+    """An alert in the audit log for every failure (retried later, with backoff), a note for
+    every earlier failure that now succeeded, and the pause's status to match its journal."""
+    failed = {j.message.id: j for j in jobs if j.step is Step.FAILED}
+    recovered = [m for m in decisions.retried if m not in failed]
+    if not failed and not recovered:
+        return
+    async with ctx.db.sessions() as session:
+        errors = dict(
+            (
+                await session.execute(
+                    select(JournalEntry.message_id, JournalEntry.last_error).where(
+                        JournalEntry.operation_id == op_id,
+                        JournalEntry.message_id.in_(list(failed)),
+                    )
+                )
+            ).all()
+        )
+        decisions.failed.update({m: errors.get(m) or "unknown error" for m in failed})
+        if failed:
+            next_try = {m: retry_delay(j.failures).total_seconds() for m, j in failed.items()}
+            journal.audit(
+                session, ctx.organization_id, "system", "enforce.failed", alert=True,
+                operation_id=op_id, errors=dict(list(decisions.failed.items())[:50]),
+                retry_in_seconds=dict(list(next_try.items())[:50]),
+            )  # fmt: skip
+        if recovered:
+            journal.audit(
+                session, ctx.organization_id, "system", "enforce.recovered",
+                operation_id=op_id, message_ids=recovered[:100],
+            )  # fmt: skip
+        await refresh_status(session, op_id)
+        await session.commit()

@@ -88,11 +88,20 @@ class Executor:
         self._advance()
 
     def _fail(self, job: Job, error: BaseException) -> None:
-        self._settle(job, Step.FAILED, last_error=str(error)[:2000])
+        job.failures += 1
+        self._settle(
+            job, Step.FAILED, attempts=job.attempts, failures=job.failures,
+            last_error=str(error)[:2000],
+        )  # fmt: skip
         log.warning("message %s failed: %s", job.message.id, error)
 
     async def neutralise(self, job: Job, after: Step) -> None:
-        """PLANNED -> `after` (NEUTRALISED or HELD); the copy `new_id` if set, else the original."""
+        """PLANNED -> `after` (NEUTRALISED or HELD); the copy `new_id` if set, else the original.
+
+        The attempt is durable before the first call: a NotFound then tells our own earlier
+        call (it worked; a crash or a lost answer hid it) from a message deleted upstream by
+        someone else before we touched it, which is left deleted (SKIPPED), never re-created.
+        """
         target = job.message
         if job.new_id:
             target = dataclasses.replace(
@@ -100,30 +109,44 @@ class Executor:
                 id=job.new_id,
                 scheduled_send_time=job.new_time or target.scheduled_send_time,
             )
+        ours_before = job.attempts > 0
+        job.attempts += 1
+        await self.writer.write(job.entry_id, attempts=job.attempts)
         note = None
         for wait in (*TRANSIENT_BACKOFF, None):
             try:
                 await self.platform.neutralise(target)
                 break
             except NotFound:
+                if not ours_before:
+                    self._settle(
+                        job, Step.SKIPPED, attempts=0,
+                        last_error="deleted upstream by someone else before we touched it",
+                    )  # fmt: skip
+                    return
                 note = "already gone upstream"
                 break
             except AlreadySent as exc:
-                self._settle(job, Step.SKIPPED, last_error=f"already sent: {exc}"[:2000])
+                self._settle(
+                    job, Step.SKIPPED, attempts=0, last_error=f"already sent: {exc}"[:2000]
+                )
                 return
             except AuthError:
                 raise
             except Permanent as exc:
+                job.attempts = 0
                 self._fail(job, exc)
                 return
             except (Ambiguous, Transient) as exc:
                 # Ambiguous: repeat the DELETE (NotFound then means the first one worked); never
                 # take an unanswered last attempt for success, or a live original gets a copy.
+                ours_before = True  # it may have been applied: a NotFound now is ours
                 if wait is None:
                     raise UpstreamUnavailable(str(exc)) from exc
                 if not isinstance(exc, Ambiguous):
                     await asyncio.sleep(wait)
-        self._settle(job, after, **({"last_error": note} if note else {}))
+        job.attempts = 0  # the create that may follow counts its own attempts
+        self._settle(job, after, attempts=0, **({"last_error": note} if note else {}))
 
     async def create(self, job: Job, when: datetime, final: Step) -> None:
         """NEUTRALISED -> `final` (CREATED or RESTORED): exactly one live copy at new_time."""

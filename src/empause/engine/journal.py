@@ -39,6 +39,7 @@ class Job:
     new_id: str | None = None  # PLANNED with new_id: the copy to neutralise (re-push, resume)
     new_time: datetime | None = None
     attempts: int = 0
+    failures: int = 0
 
     @property
     def sort_key(self) -> tuple[datetime, str]:
@@ -67,6 +68,7 @@ def job_of(entry: JournalEntry) -> Job:
         new_id=entry.new_id,
         new_time=entry.new_time,
         attempts=entry.attempts,
+        failures=entry.failures,
     )
 
 

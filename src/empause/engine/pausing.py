@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.domain.model import OperationStatus, Step, Strategy, shifted_time
 from empause.domain.timeutil import utcnow
@@ -197,18 +198,23 @@ async def _record_error(ctx: Context, op_id: int, error: BaseException) -> None:
             await session.commit()
 
 
+async def refresh_status(session: AsyncSession, op_id: int) -> dict[str, int]:
+    """A finished operation's status from its journal: FAILED while any entry is."""
+    op = await session.get(Operation, op_id)
+    assert op is not None
+    steps = await journal.counts_by_step(session, op.id)
+    failed = steps.get(Step.FAILED.value)
+    op.status = OperationStatus.FAILED.value if failed else OperationStatus.DONE.value
+    return steps
+
+
 async def finish(ctx: Context, op_id: int) -> dict[str, int]:
     """Mark the operation done (or failed, if entries need a human), with an audit event."""
     async with ctx.db.sessions() as session:
+        steps = await refresh_status(session, op_id)
         op = await session.get(Operation, op_id)
         assert op is not None
-        steps = await journal.counts_by_step(session, op.id)
         first_finish = op.finished_at is None
-        op.status = (
-            OperationStatus.FAILED.value
-            if steps.get(Step.FAILED.value)
-            else OperationStatus.DONE.value
-        )
         op.error = None
         if first_finish:
             op.finished_at = utcnow()

@@ -137,6 +137,7 @@ class JournalEntry(Base):
     new_id: Mapped[str | None] = mapped_column(String(64), index=True)
     step: Mapped[str] = mapped_column(String(16), default="planned")  # Step
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # times it ended FAILED
     last_error: Mapped[str | None] = mapped_column(Text)
     original_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
