@@ -40,6 +40,7 @@ def run(sandbox_port: int = SANDBOX_PORT, messages: int = MESSAGES) -> None:
         with ServerThread(create_app(settings), sock):
             public = settings.public_url.rstrip("/")
             assert sandbox.control is not None
+            sandbox.control.register_redirect_uri(f"{public}/auth/callback")
             sandbox.control.register_webhook(
                 f"{public}/webhooks/hootsuite/{settings.webhook_secret}"
             )

@@ -11,7 +11,7 @@ import httpx
 from empause.sandbox import seed
 
 AUTH = (seed.CLIENT_ID, seed.CLIENT_SECRET)
-REDIRECT = "http://localhost:8000/oauth/callback"
+REDIRECT = seed.DEMO_REDIRECT_URIS[1]
 
 
 def _token(sandbox, auth=AUTH, **form) -> httpx.Response:
@@ -103,6 +103,47 @@ def test_pkce_s256(sandbox):
     ok = _token(sandbox, grant_type="authorization_code", code=code, redirect_uri=REDIRECT,
                 code_verifier=verifier)
     assert ok.status_code == 200
+
+
+def test_only_registered_redirect_uris_are_accepted(sandbox):
+    other = "http://127.0.0.1:9/auth/callback"  # loopback, allowed by the portal, unregistered
+    params = {"response_type": "code", "client_id": seed.CLIENT_ID, "redirect_uri": other,
+              "scope": "offline", "state": "state-12345"}  # fmt: skip
+    refused = httpx.get(f"{sandbox.base_url}/oauth2/auth", params=params)
+    assert refused.status_code == 400 and "not registered" in refused.text  # no redirect to it
+    for near in (REDIRECT + "/", REDIRECT + "?x=1", REDIRECT.upper()):
+        close = httpx.get(f"{sandbox.base_url}/oauth2/auth", params={**params, "redirect_uri": near})
+        assert close.status_code == 400, near  # compared exactly
+    sandbox.control.register_redirect_uri(other)
+    assert httpx.get(f"{sandbox.base_url}/oauth2/auth", params=params).status_code == 200
+    bad = httpx.post(f"{sandbox.base_url}/_sandbox/redirect-uris", json={"uri": "http://evil.example/cb"})
+    assert bad.status_code == 400
+
+
+def _challenge(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def test_pkce_is_checked_as_rfc_7636_says(sandbox):
+    short = "too-short-verifier"
+    code = _code(_sign_in(sandbox, code_challenge=_challenge(short), code_challenge_method="S256"))
+    refused = _token(sandbox, grant_type="authorization_code", code=code, redirect_uri=REDIRECT,
+                     code_verifier=short)  # fmt: skip
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    no_verifier = _token(
+        sandbox, grant_type="authorization_code", code=_code(_sign_in(
+            sandbox, code_challenge=_challenge("v" * 43), code_challenge_method="S256")),
+        redirect_uri=REDIRECT,
+    )  # fmt: skip
+    assert no_verifier.status_code == 400
+    unasked = _token(sandbox, grant_type="authorization_code", code=_code(_sign_in(sandbox)),
+                     redirect_uri=REDIRECT, code_verifier="v" * 43)  # fmt: skip
+    assert unasked.status_code == 400  # a verifier for a code issued without a challenge
+    params = {"response_type": "code", "client_id": seed.CLIENT_ID, "redirect_uri": REDIRECT,
+              "state": "state-12345", "code_challenge": "not base64url!",
+              "code_challenge_method": "S256"}  # fmt: skip
+    bad = httpx.get(f"{sandbox.base_url}/oauth2/auth", params=params)
+    assert bad.status_code == 302 and "error=invalid_request" in bad.headers["location"]
 
 
 def test_tokens_expire(sandbox):

@@ -1,10 +1,11 @@
 """Every implemented endpoint's responses validate against the official Swagger 2.0 spec.
 
-The spec (a verbatim copy of the official file, tests/sandbox/spec/) is loaded with pyyaml
+The spec (a verbatim copy of the official file, shipped in empause/sandbox/spec/) is loaded with pyyaml
 and its `#/definitions/...` refs resolved by jsonschema (Draft 4). Two known defects of the
 spec are patched, each documented here: DeleteMessageResponseEnvelope's `"$ref": ""` is
 treated as "any", and fields whose description says "null" (cursor next/previous,
-socialNetworkUsername, avatarUrl on TWITTER) also accept null.
+socialNetworkUsername, avatarUrl on TWITTER) also accept null; and, as Hootsuite sends null
+for every property it has no value for, any property that is not required may be null.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -20,10 +20,10 @@ import jsonschema
 import pytest
 import yaml
 
-from empause.sandbox import seed
+from empause.sandbox import representations, seed
 from tests.sandbox.conftest import later, sandbox_now
 
-SPEC_PATH = Path(__file__).parent / "spec" / "hootsuite-rest-api-swagger.yaml"
+SPEC_PATH = representations.SPEC_PATH
 
 
 @functools.cache
@@ -35,10 +35,33 @@ def spec() -> dict:
     cursor = defs["SocialProfileMessagesResponseEnvelope"]["properties"]["metadata"]
     for name in ("next", "previous"):
         cursor["properties"]["cursor"]["properties"][name]["type"] = ["string", "null"]
-    for name in ("socialNetworkUsername", "avatarUrl"):
-        defs["SocialProfile"]["properties"][name]["type"] = ["string", "null"]
+    for node in defs.values():
+        _nullable_properties(node)
     data["definitions"] = defs
     return data
+
+
+def _nullable_properties(node: object) -> None:
+    """Swagger 2.0 cannot say "or null"; Hootsuite sends null for every property it has no
+    value for (and the sandbox must too), so a property that is not required may be null."""
+    if isinstance(node, list):
+        for item in node:
+            _nullable_properties(item)
+        return
+    if not isinstance(node, dict):
+        return
+    required = set(node.get("required") or ())
+    for key, child in (node.get("properties") or {}).items():
+        _nullable_properties(child)
+        if key in required or not isinstance(child, dict):
+            continue
+        if "$ref" in child:
+            node["properties"][key] = {"anyOf": [{"$ref": child["$ref"]}, {"type": "null"}]}
+        elif isinstance(child.get("type"), str):
+            child["type"] = [child["type"], "null"]
+    for key in ("items", "allOf", "anyOf", "additionalProperties"):
+        if key in node:
+            _nullable_properties(node[key])
 
 
 def schema(path: str, method: str, status: str) -> dict:
@@ -51,11 +74,38 @@ def schema(path: str, method: str, status: str) -> dict:
     return {**body, "definitions": spec()["definitions"]}
 
 
+def _resolve(node: dict) -> dict:
+    while node.get("$ref"):
+        node = spec()["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def missing_keys(value: object, node: dict, where: str = "") -> list[str]:
+    """Every property the schema defines that the body leaves out (Hootsuite sends them all,
+    null where unset), at any depth."""
+    node = _resolve(node)
+    missing: list[str] = []
+    if isinstance(value, dict) and node.get("properties"):
+        for key, child in node["properties"].items():
+            if key not in value:
+                missing.append(f"{where}.{key}")
+            elif value[key] is not None:
+                missing += missing_keys(value[key], child, f"{where}.{key}")
+    elif isinstance(value, list) and isinstance(node.get("items"), dict):
+        for index, item in enumerate(value[:5]):
+            missing += missing_keys(item, node["items"], f"{where}[{index}]")
+    return missing
+
+
 def check(response: httpx.Response, path: str, method: str | None = None) -> dict:
-    """Validate a response body against the spec's schema for its path and status."""
+    """Validate a response body against the spec's schema for its path and status, and that
+    it carries every key the schema defines."""
     method = method or response.request.method
     body = response.json()
-    jsonschema.Draft4Validator(schema(path, method, str(response.status_code))).validate(body)
+    body_schema = schema(path, method, str(response.status_code))
+    jsonschema.Draft4Validator(body_schema).validate(body)
+    if response.status_code < 400 and not path.startswith("/oauth2/"):  # OAuth: RFC 6749's
+        assert missing_keys(body, body_schema) == [], f"{method} {path}"
     if response.status_code >= 400 and not path.startswith("/oauth2/"):
         assert body["errors"] and isinstance(body["errors"][0]["code"], int)
     return body
@@ -155,6 +205,7 @@ def test_oauth_token_conforms(sandbox):
 def test_a_real_client_works_unchanged(sandbox):
     """Exactly what the developer docs say to do, with nothing sandbox-specific but the URL."""
     base = sandbox.base_url
+    sandbox.control.register_redirect_uri("https://app.example.org/callback")  # its settings
     params = {"response_type": "code", "client_id": seed.CLIENT_ID, "scope": "offline",
               "redirect_uri": "https://app.example.org/callback", "state": "xyzzy-123456"}
     assert httpx.get(f"{base}/oauth2/auth", params=params).status_code == 200

@@ -15,9 +15,11 @@ from tests.web.helpers import api_status, client, create_api_key, settled, signe
 
 def _server(sandbox, database_url, **overrides):
     sock = bind()
-    settings = app_settings(
-        sandbox.base_url, database_url, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    ).model_copy(update=overrides)
+    public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = app_settings(sandbox.base_url, database_url, public_url).model_copy(
+        update=overrides
+    )
+    sandbox.control.register_redirect_uri(f"{public_url}/auth/callback")
     return ServerThread(create_app(settings), sock)
 
 

@@ -66,6 +66,7 @@ def test_someone_outside_the_organization_is_refused(sandbox, database_url):
     settings = app_settings(sandbox.base_url, database_url, public_url).model_copy(
         update={"organization_id": "999999"}
     )
+    sandbox.control.register_redirect_uri(f"{public_url}/auth/callback")
     with ServerThread(create_app(settings), sock) as server:
         browser, answer = sign_in(server.base_url, seed.EM_EMAIL)
         assert answer.status_code == 403

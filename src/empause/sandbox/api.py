@@ -403,7 +403,7 @@ def create_message(sb: Sandbox, req: Request, token: Token) -> Response:
         world.add_message(message)
         world.on_event(message, message.state)
         created.append(message.to_api())
-    return data_response(created)
+    return data_response(created, metadata={"cursor": {"next": None, "previous": None}})
 
 
 def delete_message(sb: Sandbox, req: Request, token: Token) -> Response:
@@ -413,7 +413,7 @@ def delete_message(sb: Sandbox, req: Request, token: Token) -> Response:
     actor = token.member_id or token.organization_id
     sb.world.record(message, "DELETE", actor, "MEMBER" if token.member_id else "SYSTEM")
     sb.world.delete(message)
-    return data_response([])
+    return data_response([], errors=None)
 
 
 def _review(sb: Sandbox, req: Request, token: Token, reject: bool) -> tuple[Message, str, str]:

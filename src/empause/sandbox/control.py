@@ -54,6 +54,10 @@ class SandboxControl:
     def register_webhook(self, url: str) -> dict:
         return self._post("/_sandbox/webhooks", {"url": url})
 
+    def register_redirect_uri(self, uri: str) -> dict:
+        """Allow the app's OAuth callback, as its Security settings would upstream."""
+        return self._post("/_sandbox/redirect-uris", {"uri": uri})
+
     def set_member(
         self, member_id: str, needs_approval: bool | None = None, teams: list[str] | None = None
     ) -> dict:

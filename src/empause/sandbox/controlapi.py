@@ -8,6 +8,8 @@ from __future__ import annotations
 from empause.domain.timeutil import format_time, parse_time
 from empause.sandbox.errors import ApiError
 from empause.sandbox.http import Request, Response, data_response, json_response
+from empause.sandbox.oauth import registrable
+from empause.sandbox.seed import CLIENT_ID
 from empause.sandbox.state import Sandbox
 
 
@@ -105,6 +107,18 @@ def webhooks(sb: Sandbox, req: Request) -> Response:
     return json_response(sb.webhooks.describe())
 
 
+def redirect_uris(sb: Sandbox, req: Request) -> Response:
+    """Register a redirect URI for a client (the portal's Security settings)."""
+    body = _body(req)
+    uri, client_id = body.get("uri"), body.get("client_id") or CLIENT_ID
+    if not isinstance(uri, str) or not registrable(uri) or len(uri) > 2000:
+        raise ApiError(400, 4000, "uri must be an https URL, or http on localhost")
+    if client_id not in sb.clients:
+        raise ApiError(400, 4000, f"unknown client_id {client_id!r}")
+    sb.redirect_uris.setdefault(client_id, set()).add(uri)
+    return json_response({k: sorted(v) for k, v in sb.redirect_uris.items()})
+
+
 def get_webhooks(sb: Sandbox, req: Request) -> Response:
     return json_response(sb.webhooks.describe())
 
@@ -158,6 +172,7 @@ ROUTES = [
     ("POST", "/_sandbox/faults", faults),
     ("POST", "/_sandbox/webhooks", webhooks),
     ("GET", "/_sandbox/webhooks", get_webhooks),
+    ("POST", "/_sandbox/redirect-uris", redirect_uris),
     ("POST", "/_sandbox/members/{memberId}", member),
     ("POST", "/_sandbox/tokens/expire", expire_tokens),
 ]

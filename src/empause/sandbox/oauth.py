@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import html
+import re
 import secrets
 import uuid
 from urllib.parse import urlencode, urlsplit
@@ -22,12 +23,21 @@ CODE_TTL_MS = 10 * 60 * 1000
 SCOPES = {"offline", "analytics:read"}
 
 
-def _redirect_allowed(uri: str) -> bool:
-    """https anywhere, or http on loopback (the portal allows http://localhost)."""
+PKCE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636, section 4.1
+PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")  # base64url of a SHA-256, no padding
+
+
+def registrable(uri: str) -> bool:
+    """What the portal accepts as a redirect URI: https, or http on loopback."""
     parts = urlsplit(uri)
     if parts.scheme == "https" and parts.hostname:
         return True
     return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
+
+
+def _redirect_allowed(sb: Sandbox, client_id: str, uri: str) -> bool:
+    """Exactly one of the URIs registered for the client (Hootsuite compares exactly)."""
+    return uri in sb.redirect_uris.get(client_id, set())
 
 
 def _with_query(uri: str, params: dict) -> str:
@@ -90,7 +100,7 @@ def _check_params(sb: Sandbox, params: dict) -> Response | None:
     redirect_uri = params.get("redirect_uri") or ""
     if client_id not in sb.clients:
         return _error_page("Unknown client_id.")
-    if not redirect_uri or not _redirect_allowed(redirect_uri):
+    if not redirect_uri or not _redirect_allowed(sb, client_id, redirect_uri):
         return _error_page("redirect_uri is missing or not registered for this app.")
     state = params.get("state") or ""
     problem = None
@@ -102,6 +112,10 @@ def _check_params(sb: Sandbox, params: dict) -> Response | None:
         problem = ("invalid_scope", "scope may only contain offline and analytics:read")
     elif params.get("code_challenge") and params.get("code_challenge_method", "plain") != "S256":
         problem = ("invalid_request", "only code_challenge_method=S256 is supported")
+    elif params.get("code_challenge") and not PKCE_CHALLENGE.match(params["code_challenge"]):
+        problem = ("invalid_request", "code_challenge must be the base64url SHA-256 of a verifier")
+    elif params.get("code_challenge_method") and not params.get("code_challenge"):
+        problem = ("invalid_request", "code_challenge_method without code_challenge")
     if problem:
         query = {"error": problem[0], "error_description": problem[1]}
         if state:
@@ -203,12 +217,18 @@ def token(sb: Sandbox, req: Request) -> Response:
             raise OAuthError(400, "invalid_grant", "Authorization code expired")
         if grant.redirect_uri != redirect_uri:
             raise OAuthError(400, "invalid_grant", "redirect_uri does not match the authorization")
+        verifier = form.get("code_verifier")
         if grant.code_challenge:
-            verifier = form.get("code_verifier") or ""
+            if not verifier or not PKCE_VERIFIER.match(verifier):
+                raise OAuthError(
+                    400, "invalid_grant", "code_verifier must be 43-128 unreserved characters"
+                )
             digest = hashlib.sha256(verifier.encode()).digest()
             computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-            if not verifier or not secrets.compare_digest(computed, grant.code_challenge):
+            if not secrets.compare_digest(computed, grant.code_challenge):
                 raise OAuthError(400, "invalid_grant", "PKCE code_verifier does not match")
+        elif verifier is not None:  # RFC 7636 4.5: a verifier for a code issued without one
+            raise OAuthError(400, "invalid_grant", "code_verifier sent, but no code_challenge was")
         grant.used = True
         offline = "offline" in grant.scope.split()
         return json_response(store.issue(grant, ttl, now, with_refresh=offline))

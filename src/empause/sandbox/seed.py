@@ -31,6 +31,12 @@ EM_EMAIL = "em@example.org"
 STAFF_EMAIL = "staff@example.org"
 DEMO_PASSWORD = "demo"
 CLIENT_ID = "empause-demo"
+# The demo app's callbacks, registered for CLIENT_ID like an app's Security settings; a test
+# or a demo on another port registers its own through POST /_sandbox/redirect-uris.
+DEMO_REDIRECT_URIS = (
+    "http://127.0.0.1:8000/auth/callback",
+    "http://localhost:8000/auth/callback",
+)
 CLIENT_SECRET = "empause-demo-secret"
 
 TWITTER_PROFILE_ID = "115185501"

@@ -10,7 +10,13 @@ from empause.sandbox.clock import SandboxClock
 from empause.sandbox.errors import ApiError
 from empause.sandbox.faults import Faults
 from empause.sandbox.limits import RateLimiter
-from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, SEEDS, build_demo
+from empause.sandbox.seed import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DEMO_REDIRECT_URIS,
+    SEEDS,
+    build_demo,
+)
 from empause.sandbox.webhooks import WebhookDispatcher
 from empause.sandbox.world import Message, Token, World, format_time_ms, to_ms
 
@@ -91,6 +97,8 @@ class Sandbox:
         self.faults = Faults(latency_ms=latency_ms, seed=rng)
         self.limiter = RateLimiter(rate_limit)
         self.webhooks = WebhookDispatcher()
+        # The app's registration, not the world's: a reset keeps it.
+        self.redirect_uris: dict[str, set[str]] = {CLIENT_ID: set(DEMO_REDIRECT_URIS)}
         self.reset(seed or "demo", messages, rng)
 
     def reset(self, seed: str = "demo", messages: int = 300, rng: int = 7) -> None:

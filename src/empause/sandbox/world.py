@@ -15,6 +15,7 @@ from sortedcontainers import SortedList
 
 from empause.domain.timeutil import format_time
 from empause.sandbox.clock import SandboxClock
+from empause.sandbox.representations import as_defined
 
 # Optional Message fields (the spec's Message definition) kept verbatim and returned as given.
 EXTRA_FIELDS = (
@@ -83,7 +84,7 @@ class Team:
         if self.created_by:
             data["createdByMember"] = {"id": self.created_by}
             data["modifiedByMember"] = {"id": self.created_by}
-        return data
+        return as_defined(data, "Team")
 
 
 @dataclass(slots=True)
@@ -168,7 +169,7 @@ class Message:
             data["sequenceNumber"] = self.sequence_number
         if self.reviewers:
             data["reviewers"] = self.reviewers
-        return data
+        return as_defined(data, "SocialProfileMessage")
 
     def to_state(self) -> dict:
         """Everything, for GET /_sandbox/state."""

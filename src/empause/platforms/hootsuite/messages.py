@@ -59,6 +59,16 @@ def _media_request(media: list[Any]) -> list[dict[str, Any]]:
     return items
 
 
+def _without_nulls(value: Any) -> Any:
+    """A copy without the nulls Hootsuite returns for every unset key: a request says only
+    what is set (null is not a valid value for most request fields)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return copy.deepcopy(value)
+
+
 def create_body(message: Message, when: datetime) -> dict[str, Any]:
     """The POST /v1/messages body that re-creates `message` at `when`, every field kept."""
     raw = message.raw
@@ -69,7 +79,7 @@ def create_body(message: Message, when: datetime) -> dict[str, Any]:
     }
     for key in _COPIED:
         if raw.get(key) is not None:
-            body[key] = copy.deepcopy(raw[key])
+            body[key] = _without_nulls(raw[key])
     if raw.get("media") is not None:
         body["media"] = _media_request(raw["media"])
     return body
