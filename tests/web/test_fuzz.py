@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from empause.sandbox import seed
 from tests.web.helpers import create_api_key, signed_in
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 15
 
 
 @pytest.fixture

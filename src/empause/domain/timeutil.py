@@ -28,7 +28,7 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
             seconds = math.inf
     else:
         match = _DURATION.match(text) if isinstance(text, str) else None
-        if not match or len(text) > _DURATION_TEXT_MAX:
+        if not match or len(str(text)) > _DURATION_TEXT_MAX:
             raise ValueError(f"not a duration: {str(text)[:40]!r} (use e.g. 7d, 12h, 30m, 45s)")
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if not math.isfinite(seconds) or abs(seconds) > LONGEST_DURATION.total_seconds():

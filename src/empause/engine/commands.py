@@ -15,11 +15,14 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from empause.config import Settings
+
+if TYPE_CHECKING:
+    from empause.engine.service import Engine
 from empause.domain import validation
 from empause.domain.model import Restore
 
@@ -197,7 +200,7 @@ def pause_command(
         _fail(EXIT_USAGE, f"invalid --{exc.field}: {exc.message}")
     settings = _settings()
 
-    async def action(engine: Any, progress: Any) -> dict[str, Any]:
+    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
         return await engine.pause(reason, by, strategy, horizon, shift, progress)
 
     result = _run(settings, action)
@@ -215,7 +218,7 @@ def resume_command(restore: str, by: str, as_json: bool) -> None:
         _fail(EXIT_USAGE, f"invalid --restore {restore!r}: use original or keep")
     settings = _settings()
 
-    async def action(engine: Any, progress: Any) -> dict[str, Any]:
+    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
         result = await engine.resume(restore, by, progress)
         if not result.get("not_paused"):
             result["review"] = (await engine.status())["review"]
@@ -236,7 +239,7 @@ def resume_command(restore: str, by: str, as_json: bool) -> None:
 def status_command(as_json: bool) -> None:
     settings = _settings()
 
-    async def action(engine: Any, progress: Any) -> dict[str, Any]:
+    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
         return await engine.status()
 
     result = _run(settings, action, platform=False)

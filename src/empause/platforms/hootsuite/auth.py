@@ -141,7 +141,8 @@ def _check(response: httpx.Response) -> dict[str, Any]:
     if response.status_code != 200:
         raise _auth_error(response)
     try:
-        return response.json()
+        body: dict[str, Any] = response.json()
+        return body
     except ValueError as exc:
         raise Transient("token endpoint answered with invalid JSON") from exc
 

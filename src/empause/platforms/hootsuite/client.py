@@ -67,7 +67,8 @@ class HootsuiteClient:
     # -- the one request path -------------------------------------------------------------
 
     def _sleep_for(self, attempt: int) -> float:
-        return min(self.backoff_max, self.backoff * 2**attempt) * random.uniform(0.5, 1.0)
+        delay: float = min(self.backoff_max, self.backoff * 2**attempt)
+        return delay * random.uniform(0.5, 1.0)
 
     async def request(
         self,
