@@ -148,12 +148,12 @@ async def seed_algorithm(sandbox: Sandbox, seeded: int) -> dict[str, Any]:
     try:
         started = time.monotonic()
         now = utcnow()
-        messages = [m async for page in platform.scheduled_pages(now, now + WEEK) for m in page]
+        messages = [m async for page in platform.list_due(now, now + WEEK) for m in page]
         safe = started
         for message in messages:
             await platform.neutralise(message)
             safe = time.monotonic()
-            await platform.reschedule(message, message.scheduled_send_time + WEEK)
+            await platform.restore(message, message.scheduled_send_time + WEEK)
         total = time.monotonic() - started
         calls = platform.api_calls
     finally:

@@ -83,7 +83,7 @@ async def test_pages_split_windows_and_list_everything_once_in_order(sandbox, pl
         key=lambda m: (parse_time(m["scheduledSendTime"]), int(m["id"])),
     )
     assert len(expected) > 200  # the demo seed spreads its messages over the coming weeks
-    pages = [page async for page in platform.scheduled_pages(start, end)]
+    pages = [page async for page in platform.list_due(start, end)]
     listed = [m for page in pages for m in page]
     assert [m.id for m in listed] == [str(m["id"]) for m in expected]
     assert len(pages) >= 3 and all(len(page) <= 100 for page in pages)
@@ -94,13 +94,13 @@ async def test_pages_split_windows_and_list_everything_once_in_order(sandbox, pl
 async def test_neutralise_and_reschedule_preserve_every_field(sandbox, platform):
     when = sandbox_now(sandbox) + timedelta(hours=3)
     original = create(sandbox, when, text="Every field survives", **RICH_FIELDS)
-    message = await platform.get_message(str(original["id"]))
+    message = await platform.get(str(original["id"]))
     assert message is not None
 
     await platform.neutralise(message)
-    assert await platform.get_message(message.id) is None
+    assert await platform.get(message.id) is None
     new_when = when + timedelta(days=7)
-    copy = await platform.reschedule(message, new_when)
+    copy = await platform.restore(message, new_when)
 
     assert copy.id != message.id and copy.scheduled_send_time == new_when.replace(microsecond=0)
     before, after = stored(sandbox, message.id), stored(sandbox, copy.id)
@@ -113,7 +113,7 @@ async def test_deleting_a_sent_message_is_already_sent(sandbox, platform):
     original = create(sandbox, sandbox_now(sandbox) + timedelta(seconds=30), text="Going out")
     sandbox.control.clock(advance_seconds=120)
     for _ in range(100):  # the publisher runs on its own loop: wait for it, not for a time
-        message = await platform.get_message(str(original["id"]))
+        message = await platform.get(str(original["id"]))
         if message and message.state == "SENT":
             break
         await asyncio.sleep(0.05)
@@ -125,27 +125,27 @@ async def test_deleting_a_sent_message_is_already_sent(sandbox, platform):
 
 async def test_deleting_an_unknown_message_is_not_found(sandbox, platform):
     original = create(sandbox, sandbox_now(sandbox) + timedelta(hours=1))
-    message = await platform.get_message(str(original["id"]))
+    message = await platform.get(str(original["id"]))
     await platform.neutralise(message)
     with pytest.raises(NotFound):
         await platform.neutralise(message)
-    assert await platform.get_message("999999999") is None
+    assert await platform.get("999999999") is None
 
 
-async def test_ambiguous_create_then_find_rescheduled_finds_the_copy(sandbox, platform):
+async def test_ambiguous_restore_then_find_restored_finds_the_copy(sandbox, platform):
     when = sandbox_now(sandbox) + timedelta(hours=5)
     original = create(sandbox, when, text="Lost in transit", **RICH_FIELDS)
-    message = await platform.get_message(str(original["id"]))
+    message = await platform.get(str(original["id"]))
     await platform.neutralise(message)
     new_when = when + timedelta(days=7)
-    assert await platform.find_rescheduled(message, new_when, exclude={message.id}) is None
+    assert await platform.find_restored(message, new_when, exclude={message.id}) is None
 
     sandbox.control.faults(routes={"POST /v1/messages": {"lost_response_rate": 1}})
     with pytest.raises(Ambiguous):
-        await platform.reschedule(message, new_when)
+        await platform.restore(message, new_when)
     sandbox.control.faults(routes={})
 
-    found = await platform.find_rescheduled(message, new_when, exclude={message.id})
+    found = await platform.find_restored(message, new_when, exclude={message.id})
     assert found is not None and found.text == message.text
     assert found.scheduled_send_time == new_when.replace(microsecond=0)
     live = [
@@ -154,16 +154,16 @@ async def test_ambiguous_create_then_find_rescheduled_finds_the_copy(sandbox, pl
         if m.get("text") == message.text and m["state"] not in ("DELETED",)
     ]
     assert [str(m["id"]) for m in live] == [found.id]  # exactly one live copy
-    assert await platform.find_rescheduled(message, new_when, exclude={found.id}) is None
+    assert await platform.find_restored(message, new_when, exclude={found.id}) is None
 
 
 async def test_server_errors_are_retried(sandbox, platform):
     platform.client.max_attempts = 12
     platform.client.backoff = 0.01
     ids = [str(m["id"]) for m in all_stored(sandbox) if m["state"] == "SCHEDULED"][:20]
-    await platform.get_message(ids[0])  # token first: faults do not touch /oauth2/ anyway
+    await platform.get(ids[0])  # token first: faults do not touch /oauth2/ anyway
     sandbox.control.faults(error_rate=0.4)
-    messages = [await platform.get_message(i) for i in ids]
+    messages = [await platform.get(i) for i in ids]
     sandbox.control.faults(error_rate=0)
     assert [m.id for m in messages if m] == ids
     assert platform.client.retries > 0
@@ -174,7 +174,7 @@ async def test_lost_delete_response_is_retried_and_counts_as_done(sandbox, platf
     platform.client.backoff = 0.01
     now = sandbox_now(sandbox)
     originals = [create(sandbox, now + timedelta(hours=2, minutes=i)) for i in range(8)]
-    messages = [await platform.get_message(str(o["id"])) for o in originals]
+    messages = [await platform.get(str(o["id"])) for o in originals]
     sandbox.control.faults(
         hang_seconds=0, routes={"DELETE /v1/messages/{messageId}": {"lost_response_rate": 0.5}}
     )
@@ -188,23 +188,23 @@ async def test_lost_delete_response_is_retried_and_counts_as_done(sandbox, platf
 async def test_create_that_times_out_is_ambiguous_and_not_retried(sandbox, platform):
     when = sandbox_now(sandbox) + timedelta(hours=6)
     original = create(sandbox, when, text="Timed out")
-    message = await platform.get_message(str(original["id"]))
+    message = await platform.get(str(original["id"]))
     await platform.neutralise(message)
     route = "POST /v1/messages"
     before = sandbox.control.state()["calls"].get(route, 0)
     sandbox.control.faults(routes={route: {"timeout_rate": 1, "hang_seconds": 0.2}})
     with pytest.raises(Ambiguous):
-        await platform.reschedule(message, when + timedelta(days=7))
+        await platform.restore(message, when + timedelta(days=7))
     sandbox.control.faults(routes={})
     assert sandbox.control.state()["calls"][route] - before == 1  # no blind retry
-    assert await platform.find_rescheduled(message, when + timedelta(days=7), set()) is None
-    copy = await platform.reschedule(message, when + timedelta(days=7))
-    assert await platform.find_rescheduled(message, when + timedelta(days=7), set()) == copy
+    assert await platform.find_restored(message, when + timedelta(days=7), set()) is None
+    copy = await platform.restore(message, when + timedelta(days=7))
+    assert await platform.find_restored(message, when + timedelta(days=7), set()) == copy
 
 
 async def test_validation_errors_are_permanent_with_their_code(sandbox, platform):
     original = create(sandbox, sandbox_now(sandbox) + timedelta(hours=1), text="Bad copy")
-    message = await platform.get_message(str(original["id"]))
+    message = await platform.get(str(original["id"]))
     with pytest.raises(Permanent) as info:
         await platform.client.create_message(
             {"text": "x", "socialProfileIds": [FACEBOOK], "scheduledSendTime": "tomorrow"}
@@ -218,7 +218,7 @@ async def test_many_concurrent_tasks_stay_under_the_rate_limit(sandbox, platform
     ids = [str(m["id"]) for m in all_stored(sandbox) if m["state"] == "SCHEDULED"][:60]
     route = "GET /v1/messages/{messageId}"
     before = sandbox.control.state()["calls"].get(route, 0)
-    results = await asyncio.gather(*(platform.get_message(i) for i in ids))
+    results = await asyncio.gather(*(platform.get(i) for i in ids))
     assert all(r is not None for r in results)
     assert platform.client.rate_limited == 0  # no 429 at all, so none reached the caller
     assert sandbox.control.state()["calls"].get(route, 0) - before == 60  # no retries either
@@ -232,7 +232,7 @@ async def test_without_pacing_the_server_refuses_and_429s_are_retried(sandbox):
     )
     try:
         ids = [str(m["id"]) for m in all_stored(sandbox) if m["state"] == "SCHEDULED"][:60]
-        results = await asyncio.gather(*(hootsuite.get_message(i) for i in ids))
+        results = await asyncio.gather(*(hootsuite.get(i) for i in ids))
         assert all(r is not None for r in results)  # 429s were absorbed by waiting
         assert hootsuite.client.rate_limited > 0
     finally:
@@ -242,10 +242,10 @@ async def test_without_pacing_the_server_refuses_and_429s_are_retried(sandbox):
 
 async def test_organization_token_is_reobtained_after_expiry(sandbox, platform):
     some_id = next(str(m["id"]) for m in all_stored(sandbox) if m["state"] == "SCHEDULED")
-    assert await platform.get_message(some_id) is not None
+    assert await platform.get(some_id) is not None
     assert platform.token.fetches == 1
     sandbox.control.expire_tokens()
-    assert await platform.get_message(some_id) is not None
+    assert await platform.get(some_id) is not None
     assert platform.token.fetches == 2
 
 
@@ -254,8 +254,8 @@ async def test_approve_and_reject_with_sequence_numbers(sandbox, platform):
     when = sandbox_now(sandbox) + timedelta(days=1)
     first = create(sandbox, when, text="Needs review 1", member_id=STAFF_MEMBER_ID)
     second = create(sandbox, when, text="Needs review 2", member_id=STAFF_MEMBER_ID)
-    one = await platform.get_message(str(first["id"]))
-    two = await platform.get_message(str(second["id"]))
+    one = await platform.get(str(first["id"]))
+    two = await platform.get(str(second["id"]))
     assert one.state == two.state == "PENDING_APPROVAL"
     assert one.author_id == STAFF_MEMBER_ID and one.sequence_number is not None
 
@@ -263,8 +263,8 @@ async def test_approve_and_reject_with_sequence_numbers(sandbox, platform):
         await platform.approve(one.id, one.sequence_number + 1000)
     await platform.approve(one.id, one.sequence_number)
     await platform.reject(two.id, two.sequence_number, "Paused for an emergency")
-    assert (await platform.get_message(one.id)).state == "SCHEDULED"
-    assert (await platform.get_message(two.id)).state == "REJECTED"
+    assert (await platform.get(one.id)).state == "SCHEDULED"
+    assert (await platform.get(two.id)).state == "REJECTED"
     history = await platform.client.message_history(two.id)
     assert any(a.get("actionType") == "REJECT" for a in history)
 
@@ -384,7 +384,7 @@ async def test_from_settings_counts_api_calls(sandbox):
     settings = Settings(hootsuite_base_url=sandbox.base_url, organization_id=ORG_ID)
     hootsuite = HootsuitePlatform.from_settings(settings)
     try:
-        assert hootsuite.name == "hootsuite" and hootsuite.moves_in_place is False
+        assert hootsuite.name == "hootsuite" and hootsuite.capabilities.moves_in_place is False
         assert await hootsuite.member_team_ids(EM_MEMBER_ID)
         assert hootsuite.api_calls == 2  # one token, one GET
     finally:

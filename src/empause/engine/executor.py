@@ -159,13 +159,13 @@ class Executor:
             await self.writer.write(job.entry_id, attempts=job.attempts, new_time=job.new_time)
             try:
                 if look_first:
-                    found = await self.platform.find_rescheduled(
+                    found = await self.platform.find_restored(
                         job.message, job.new_time, set(self.claimed)
                     )
                     if found is not None:
                         self._created(job, found.id, final)
                         return
-                copy = await self.platform.reschedule(job.message, job.new_time)
+                copy = await self.platform.restore(job.message, job.new_time)
             except Ambiguous as exc:
                 log.info(
                     "create of %s ambiguous (%s): looking before retrying", job.message.id, exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,6 +57,23 @@ class OperationCounters:
         return fields
 
 
+def make_safe(
+    ctx: Context, executor: Executor, strategy: Strategy, shift: timedelta, not_before: datetime
+) -> tuple[str, Callable[[Job], Awaitable[None]]]:
+    """What makes one PLANNED job safe, and the phase's name: a platform that moves items in
+    place shifts each with one call (PLANNED -> CREATED, same id); otherwise neutralise now
+    (-> NEUTRALISED, or HELD) and, for a shift, re-create once every item is safe."""
+    if strategy is Strategy.SHIFT and ctx.platform.capabilities.moves_in_place:
+
+        async def move(job: Job) -> None:
+            when = shifted_time(job.message.scheduled_send_time, shift, not_before)
+            await executor.create(job, when, Step.CREATED)
+
+        return "moving", move
+    after = Step.HELD if strategy is Strategy.HOLD else Step.NEUTRALISED
+    return "neutralising", lambda job: executor.neutralise(job, after)
+
+
 async def neutralise_and_move(
     ctx: Context,
     executor: Executor,
@@ -65,11 +82,11 @@ async def neutralise_and_move(
     shift: timedelta,
     not_before: datetime,
 ) -> None:
-    """Neutralise every PLANNED job, then (shift) re-create every NEUTRALISED one."""
-    after = Step.HELD if strategy is Strategy.HOLD else Step.NEUTRALISED
+    """Make every PLANNED job safe, then (shift) re-create every NEUTRALISED one."""
     planned = [j for j in jobs if j.step is Step.PLANNED]
-    executor.start_phase("neutralising", len(planned))
-    await run_jobs(planned, lambda j: executor.neutralise(j, after), ctx.concurrency)
+    phase, handle = make_safe(ctx, executor, strategy, shift, not_before)
+    executor.start_phase(phase, len(planned))
+    await run_jobs(planned, handle, ctx.concurrency)
     await executor.writer.flush()
     if strategy is Strategy.SHIFT:
         await recreate(
@@ -112,12 +129,12 @@ async def execute_pause(ctx: Context, op_id: int, progress: Progress | None = No
         JournalWriter(ctx.db, op.id, counters.fields) as writer,
     ):
         executor = Executor(ctx.platform, writer, claimed, progress)
-        after = Step.HELD if strategy is Strategy.HOLD else Step.NEUTRALISED
+        phase, handle = make_safe(ctx, executor, strategy, shift, not_before)
         planned = [j for j in pending if j.step is Step.PLANNED]
         queue: asyncio.PriorityQueue[tuple[object, ...]] = asyncio.PriorityQueue()
         for n, job in enumerate(planned):
             queue.put_nowait((*job.sort_key, n, job))
-        executor.start_phase("neutralising", len(planned))
+        executor.start_phase(phase, len(planned))
         listed: list[Job] = []
 
         async def produce() -> None:
@@ -130,9 +147,7 @@ async def execute_pause(ctx: Context, op_id: int, progress: Progress | None = No
 
         async with asyncio.TaskGroup() as group:
             group.create_task(produce())
-            group.create_task(
-                run_pool(queue, lambda j: executor.neutralise(j, after), ctx.concurrency)
-            )
+            group.create_task(run_pool(queue, handle, ctx.concurrency))
         await writer.flush()
         if op.safe_at is None:
             counters.extra["safe_at"] = utcnow()
@@ -155,7 +170,7 @@ async def _list_into(
     assert op.window_start is not None and op.window_end is not None
     for wait in (*TRANSIENT_BACKOFF, None):
         try:
-            async for page in ctx.platform.scheduled_pages(op.window_start, op.window_end):
+            async for page in ctx.platform.list_due(op.window_start, op.window_end):
                 async with ctx.db.sessions() as session:
                     jobs = await journal.journal_messages(session, op, page)
                     await session.execute(  # in the same transaction as the entries

@@ -90,9 +90,15 @@ async def execute_resume(ctx: Context, op_id: int, progress: Progress | None = N
     ):
         executor = Executor(ctx.platform, writer, claimed, progress)
         planned = [j for j in jobs if j.step is Step.PLANNED]
-        executor.start_phase("neutralising copies", len(planned))
-        await run_jobs(planned, lambda j: executor.neutralise(j, Step.NEUTRALISED), ctx.concurrency)
-        await writer.flush()
+        if ctx.platform.capabilities.moves_in_place:
+            for job in planned:  # the moved item itself goes back: nothing to take down first
+                job.step = Step.NEUTRALISED
+        else:
+            executor.start_phase("neutralising copies", len(planned))
+            await run_jobs(
+                planned, lambda j: executor.neutralise(j, Step.NEUTRALISED), ctx.concurrency
+            )
+            await writer.flush()
         if op.safe_at is None:
             counters.extra["safe_at"] = utcnow()
         # Every job's new_time is its planned restore time (set by plan_resume).

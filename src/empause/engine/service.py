@@ -255,7 +255,7 @@ class Engine:
         state = await self._paused()
         if state is None:
             return "not paused"
-        message = await self.ctx.platform.get_message(str(message_id))
+        message = await self.ctx.platform.get(str(message_id))
         if message is None:
             return "gone"
         if not await self._may_need_moving(state, message):
@@ -265,7 +265,7 @@ class Engine:
             state = await self._paused()
             if state is None:
                 return "not paused"
-            message = await self.ctx.platform.get_message(str(message_id))
+            message = await self.ctx.platform.get(str(message_id))
             if message is None:
                 return "gone"
             decisions = await enforce(self.ctx, state[0], state[1], [message])
@@ -303,7 +303,7 @@ class Engine:
                 span = min(window, horizon) if window is not None else horizon
                 messages = [
                     m
-                    async for page in self.ctx.platform.scheduled_pages(now, now + span)
+                    async for page in self.ctx.platform.list_due(now, now + span)
                     for m in page
                 ]
                 decisions = await enforce(self.ctx, org, pause, messages)

@@ -1,13 +1,17 @@
-"""What the engine needs from a scheduler, independent of Hootsuite or SocialHub.
+"""What the engine needs from a scheduler: the semantics of a pause, not of one platform.
 
-Hootsuite has no update endpoint, so `neutralise` deletes and `reschedule` re-creates a copy
-(new id). SocialHub can unschedule and schedule a post in place (same id). The engine only
-relies on the contract written here.
+To *neutralise* an item is to make sure it cannot publish; to *restore* it is to put it in
+the schedule at a given time. How is the adapter's business, and its `capabilities` tell the
+engine what that costs: Hootsuite cannot edit a scheduled message, so it neutralises by
+deleting and restores by re-creating a copy (a new id); SocialHub moves a post in place
+(same id, one call), so a shift there is a single `restore`. The engine only relies on the
+contract written here; tests/contract runs the same cases against every adapter.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -47,35 +51,54 @@ class AuthError(Permanent):
     """Credentials are wrong or revoked; retrying will not help."""
 
 
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What an adapter can do, and what it costs, for the engine to plan with."""
+
+    moves_in_place: bool  # restore keeps the id, and one call moves an item (no neutralise)
+    webhooks: bool  # pending items arrive by webhook (else prescreening polls `pending`)
+    requests_per_second: float  # the upstream budget per account
+
+
 class Platform(Protocol):
     """One organization on one scheduler, acting with the organization's app credentials."""
 
     name: str
-    moves_in_place: bool  # True: reschedule keeps the id (SocialHub); False: new copy (Hootsuite)
+    capabilities: Capabilities
 
-    def scheduled_pages(self, start: datetime, end: datetime) -> AsyncIterator[list[Message]]:
-        """Pages of SCHEDULED messages due in [start, end), soonest first, any window length."""
+    @property
+    def api_calls(self) -> int:
+        """Requests sent upstream so far (for operation summaries)."""
         ...
 
-    async def get_message(self, message_id: str) -> Message | None:
-        """The message as it is now, or None if it does not exist (or is deleted)."""
+    def list_due(self, start: datetime, end: datetime) -> AsyncIterator[list[Message]]:
+        """Pages of SCHEDULED items due in [start, end), soonest first, any window length."""
+        ...
+
+    async def get(self, message_id: str) -> Message | None:
+        """The item as it is now, or None if it does not exist (or is deleted)."""
         ...
 
     async def neutralise(self, message: Message) -> None:
-        """Make sure the message cannot publish. Raises NotFound / AlreadySent."""
+        """Make sure the item cannot publish. Raises NotFound / AlreadySent."""
         ...
 
-    async def reschedule(self, message: Message, when: datetime) -> Message:
-        """Put a neutralised message back in the schedule at `when`, every field preserved.
+    async def restore(self, message: Message, when: datetime) -> Message:
+        """Put the item in the schedule at `when`, every field preserved: a new copy (new id)
+        or the same item moved (same id), as `capabilities.moves_in_place` says.
 
-        May raise Ambiguous: then call `find_rescheduled` before trying again.
+        May raise Ambiguous: then call `find_restored` before trying again.
         """
         ...
 
-    async def find_rescheduled(
+    async def find_restored(
         self, message: Message, when: datetime, exclude: set[str]
     ) -> Message | None:
-        """The live copy of `message` at `when` not in `exclude`, if an earlier attempt made one."""
+        """The item at `when` that an earlier (ambiguous) `restore` made, not in `exclude`."""
+        ...
+
+    async def pending(self) -> list[Message]:
+        """Items awaiting approval now (what polling prescreening looks at)."""
         ...
 
     async def approve(self, message_id: str, sequence_number: int) -> None: ...
@@ -87,8 +110,7 @@ class Platform(Protocol):
         ...
 
     async def profile_names(self) -> dict[str, str]:
-        """Display names of the organization's social profiles, by id, for people reading
-        what moved ("Facebook page @citynews" says more than an id)."""
+        """Display names of the organization's social profiles (channels), by id."""
         ...
 
     async def aclose(self) -> None: ...

@@ -61,7 +61,7 @@ async def release_held(db: Database, platform: Platform, settings: Settings) -> 
     review: list[dict[str, Any]] = []
     for row in held:
         try:
-            message = await platform.get_message(row.message_id)
+            message = await platform.get(row.message_id)
         except PlatformError as exc:
             review.append(_review(row, f"could not read it: {exc}"))
             continue

@@ -80,7 +80,7 @@ class Prescreener:
         return member.emergency
 
     async def _fetch(self, message_id: str, states: set[str]) -> Message | None:
-        message = await self.platform.get_message(message_id)
+        message = await self.platform.get(message_id)
         if message is None:
             log("prescreen.ignored", reason="unknown or deleted message", message_id=message_id)
             return None
@@ -152,7 +152,7 @@ class Prescreener:
                 message_id=message.id, error=str(exc), code=exc.code)  # fmt: skip
             return "refused"
         except Ambiguous:
-            current = await self.platform.get_message(message.id)
+            current = await self.platform.get(message.id)
             if current is not None and current.state == MessageState.PENDING_APPROVAL.value:
                 raise  # it did not happen: the worker retries the event
             if current is None or current.state not in done_states:

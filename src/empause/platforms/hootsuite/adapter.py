@@ -1,7 +1,7 @@
 """The Hootsuite adapter: the port's `Platform` for one organization, on its app token.
 
-Hootsuite cannot edit a scheduled message, so `neutralise` deletes it and `reschedule`
-re-creates it (a new id) from the original JSON; `find_rescheduled` is how a caller learns
+Hootsuite cannot edit a scheduled message, so `neutralise` deletes it and `restore`
+re-creates it (a new id) from the original JSON; `find_restored` is how a caller learns
 whether an ambiguous create actually happened, so a retry never makes a duplicate.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -19,7 +19,7 @@ from empause.domain.timeutil import split_window
 from empause.platforms.hootsuite import auth
 from empause.platforms.hootsuite.client import HootsuiteClient
 from empause.platforms.hootsuite.messages import create_body, message_from_json
-from empause.platforms.port import NotFound, Permanent
+from empause.platforms.port import Capabilities, NotFound, Permanent
 from empause.platforms.ratelimit import limiter_for
 
 if TYPE_CHECKING:
@@ -97,7 +97,6 @@ class HootsuitePlatform:
     """One Hootsuite organization, acting with the organization's app credentials."""
 
     name = "hootsuite"
-    moves_in_place = False
 
     def __init__(
         self,
@@ -113,6 +112,9 @@ class HootsuitePlatform:
     ):
         self.base_url = base_url.rstrip("/")
         self.organization_id = str(organization_id)
+        self.capabilities = Capabilities(
+            moves_in_place=False, webhooks=True, requests_per_second=rate_limit
+        )
         self.reviewer_type = reviewer_type
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=timeout)
@@ -150,7 +152,7 @@ class HootsuitePlatform:
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def scheduled_pages(self, start: datetime, end: datetime) -> AsyncIterator[list[Message]]:
+    async def list_due(self, start: datetime, end: datetime) -> AsyncIterator[list[Message]]:
         """SCHEDULED messages due in [start, end), page by page as they arrive, soonest first."""
         seen: set[str] = set()
         for window_start, window_end in split_window(start, end, MAX_WINDOW):
@@ -173,7 +175,7 @@ class HootsuitePlatform:
                 if not cursor:
                     break
 
-    async def get_message(self, message_id: str) -> Message | None:
+    async def get(self, message_id: str) -> Message | None:
         try:
             raw = await self.client.get_message(message_id)
         except NotFound:
@@ -191,14 +193,14 @@ class HootsuitePlatform:
         """
         await self.client.delete_message(message.id)
 
-    async def reschedule(self, message: Message, when: datetime) -> Message:
+    async def restore(self, message: Message, when: datetime) -> Message:
         """Re-create the message at `when` with every field of the original. May be Ambiguous."""
         created = await self.client.create_message(create_body(message, when))
         if not created:
             raise Permanent(f"creating a copy of {message.id} returned no message")
         return message_from_json(created[0])
 
-    async def find_rescheduled(
+    async def find_restored(
         self, message: Message, when: datetime, exclude: set[str]
     ) -> Message | None:
         """The copy an earlier (ambiguous) attempt made: same profile, time and text."""
@@ -224,6 +226,20 @@ class HootsuitePlatform:
                 return None
 
     # -- approval and authorization ------------------------------------------------------
+
+    async def pending(self) -> list[Message]:
+        """Messages awaiting approval due within the next window Hootsuite lists (4 weeks)."""
+        now = datetime.now(UTC)
+        found: list[Message] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = await self.client.list_messages(
+                now, now + MAX_WINDOW, state=MessageState.PENDING_APPROVAL.value,
+                limit=PAGE_LIMIT, cursor=cursor,
+            )  # fmt: skip
+            found.extend(message_from_json(raw) for raw in items)
+            if not cursor:
+                return found
 
     async def approve(self, message_id: str, sequence_number: int) -> None:
         await self.client.approve_message(message_id, sequence_number, self.reviewer_type)
