@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from empause.domain.validation import MAX_ID
+from empause.sandbox.seed import MAX_ORGANIZATIONS
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -34,6 +35,12 @@ def sandbox(
     messages: Annotated[int, typer.Option(min=0, help="Scheduled messages to seed.")] = 300,
     latency_ms: Annotated[float, typer.Option(min=0, help="Added latency per request.")] = 0,
     rate_limit: Annotated[float, typer.Option(min=0, help="Requests/second/account (0=off).")] = 20,
+    organizations: Annotated[
+        int,
+        typer.Option(
+            min=1, max=MAX_ORGANIZATIONS, help="Organizations to seed, each with --messages."
+        ),
+    ] = 1,
 ) -> None:
     """Run the Hootsuite sandbox: a faithful, embedded Hootsuite."""
     from empause.sandbox.server import run
@@ -45,6 +52,7 @@ def sandbox(
         messages=messages,
         latency_ms=latency_ms,
         rate_limit=rate_limit,
+        organizations=organizations,
     )
 
 

@@ -83,3 +83,31 @@ def test_control_api_is_off_without_a_seed():
     with SandboxServer(messages=0, control=False) as server:
         assert httpx.get(f"{server.base_url}/_sandbox/state").status_code == 404
         assert httpx.post(f"{server.base_url}/_sandbox/reset").status_code == 404
+
+
+def test_several_organizations_each_with_their_own_world_and_budget(sandbox):
+    sandbox.control.reset(seed="demo", messages=20, rng=7, organizations=3)
+    state = sandbox.control.state()
+    orgs = state["organizations"]
+    assert (orgs[0]["id"], orgs[0]["emergency_team_id"]) == (seed.ORG_ID, seed.EM_TEAM_ID)
+    assert len({o["id"] for o in orgs}) == 3 and len({o["emergency_team_id"] for o in orgs}) == 3
+    emails = [m["email"] for o in orgs for m in o["members"]]
+    assert len(emails) == len(set(emails)) == 9 and seed.EM_EMAIL in emails
+    assert all(sum(m["emergency"] for m in o["members"]) == 2 for o in orgs)  # em + admin
+    # Each organization's own token sees only its own profiles, with its own rate budget,
+    # and each has its own scheduled messages.
+    owner: dict[str, str] = {}
+    for org in orgs:
+        token = sandbox.control.token(organization_id=org["id"])
+        answer = httpx.get(f"{sandbox.base_url}/v1/socialProfiles",
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert answer.status_code == 200
+        assert answer.headers["x-account-rate-limit-requests-remaining"] == "19"
+        owner.update({p["id"]: org["id"] for p in answer.json()["data"]})
+        assert all(p["ownerId"] == org["id"] for p in answer.json()["data"])
+    scheduled: dict[str, int] = {}
+    for message in state["messages"]:
+        if message["state"] == "SCHEDULED":
+            org_id = owner[message["socialProfile"]["id"]]
+            scheduled[org_id] = scheduled.get(org_id, 0) + 1
+    assert scheduled == {o["id"]: 20 for o in orgs}

@@ -27,8 +27,13 @@ class SandboxControl:
             raise SandboxError(f"{path}: {response.status_code} {response.text}")
         return response.json()
 
-    def reset(self, seed: str = "demo", messages: int = 300, rng: int = 7) -> dict:
-        return self._post("/_sandbox/reset", {"seed": seed, "messages": messages, "rng": rng})
+    def reset(
+        self, seed: str = "demo", messages: int = 300, rng: int = 7, organizations: int = 1
+    ) -> dict:
+        return self._post(
+            "/_sandbox/reset",
+            {"seed": seed, "messages": messages, "rng": rng, "organizations": organizations},
+        )
 
     def state(self) -> dict:
         response = self._http.get("/_sandbox/state")

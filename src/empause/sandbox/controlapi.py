@@ -9,7 +9,7 @@ from empause.domain.timeutil import format_time, parse_time
 from empause.sandbox.errors import ApiError
 from empause.sandbox.http import Request, Response, data_response, json_response
 from empause.sandbox.oauth import registrable
-from empause.sandbox.seed import CLIENT_ID
+from empause.sandbox.seed import CLIENT_ID, MAX_ORGANIZATIONS, seed_organization
 from empause.sandbox.state import Sandbox
 
 
@@ -31,11 +31,31 @@ def reset(sb: Sandbox, req: Request) -> Response:
     seed = body.get("seed", "demo")
     messages = _number(body, "messages", 300)
     rng = _number(body, "rng", 7)
+    organizations = _number(body, "organizations", 1)
     if not isinstance(seed, str) or messages is None or messages < 0:
         raise ApiError(400, 4000, "seed must be a string and messages >= 0")
-    sb.reset(seed, int(messages), int(rng or 0))
+    if organizations is None or not 1 <= organizations <= MAX_ORGANIZATIONS:
+        raise ApiError(400, 4000, f"organizations must be 1 to {MAX_ORGANIZATIONS}")
+    sb.reset(seed, int(messages), int(rng or 0), int(organizations))
     return json_response({"ok": True, "now": format_time(sb.clock.now()),
                           "messages": len(sb.world.messages)})
+
+
+def organizations(sb: Sandbox) -> list[dict]:
+    """Each seeded organization: its ids, emergency team and members (by email)."""
+    found = []
+    for index in range(sb.organizations):
+        org = seed_organization(index)
+        team = sb.world.teams.get(org.em_team_id)
+        found.append({
+            "id": org.id, "name": org.name, "emergency_team_id": org.em_team_id,
+            "members": [
+                {"id": m.id, "email": m.email,
+                 "emergency": team is not None and m.id in team.member_ids}
+                for m in sb.world.members.values() if m.organization_id == org.id
+            ],
+        })  # fmt: skip
+    return found
 
 
 def state(sb: Sandbox, req: Request) -> Response:
@@ -44,6 +64,7 @@ def state(sb: Sandbox, req: Request) -> Response:
         {
             "now": format_time(sb.clock.now()),
             "frozen": sb.clock.frozen,
+            "organizations": organizations(sb),
             "messages": [m.to_state() for m in world.messages.values()],
             "published": world.published,
             "calls": dict(sb.calls),

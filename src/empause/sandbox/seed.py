@@ -6,6 +6,7 @@ Deterministic for a given `rng`: same ids, texts, fields and relative send times
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from empause.domain.timeutil import format_time
@@ -55,6 +56,55 @@ PROFILE_IDS = [p[0] for p in PROFILES]
 MARKETING_PROFILE_IDS = [FACEBOOK_PROFILE_ID, INSTAGRAM_PROFILE_ID, TWITTER_PROFILE_ID]
 
 SEEDS = ("demo",)
+ID_STRIDE = 1000  # organization n's ids are the first one's plus n * ID_STRIDE
+MAX_ORGANIZATIONS = 1000  # keeps every seeded id distinct
+
+
+@dataclass(frozen=True, slots=True)
+class SeedOrganization:
+    """One seeded organization: the first is the plan's (832420, team 501006); the others
+    get the same shape with their own ids, emails, profiles, app install and rate budget."""
+
+    index: int
+    id: str
+    name: str
+    em_team_id: str
+    marketing_team_id: str
+    admin: tuple[str, str]  # (member id, email)
+    em: tuple[str, str]
+    staff: tuple[str, str]
+    profiles: tuple[tuple[str, str, str], ...]  # (id, type, username)
+
+    @property
+    def profile_ids(self) -> list[str]:
+        return [p[0] for p in self.profiles]
+
+    @property
+    def marketing_profile_ids(self) -> list[str]:
+        by_type = {t: pid for pid, t, _ in self.profiles}
+        return [by_type["FACEBOOKPAGE"], by_type["INSTAGRAMBUSINESS"], by_type["TWITTER"]]
+
+
+def seed_organization(index: int) -> SeedOrganization:
+    if index == 0:
+        return SeedOrganization(
+            0, ORG_ID, ORG_NAME, EM_TEAM_ID, MARKETING_TEAM_ID, (ADMIN_MEMBER_ID, ADMIN_EMAIL),
+            (EM_MEMBER_ID, EM_EMAIL), (STAFF_MEMBER_ID, STAFF_EMAIL), tuple(PROFILES),
+        )  # fmt: skip
+
+    def shifted(value: str) -> str:
+        return str(int(value) + index * ID_STRIDE)
+
+    def email(address: str) -> str:
+        user, _, domain = address.partition("@")
+        return f"{user}@org{index + 1}.{domain}"
+
+    return SeedOrganization(
+        index, shifted(ORG_ID), f"Sandbox Town {index + 1}", shifted(EM_TEAM_ID),
+        shifted(MARKETING_TEAM_ID), (shifted(ADMIN_MEMBER_ID), email(ADMIN_EMAIL)),
+        (shifted(EM_MEMBER_ID), email(EM_EMAIL)), (shifted(STAFF_MEMBER_ID), email(STAFF_EMAIL)),
+        tuple((shifted(pid), kind, f"{name}{index + 1}") for pid, kind, name in PROFILES),
+    )  # fmt: skip
 
 _TOPICS = [
     "Farmers market opens Saturday at 9am",
@@ -99,35 +149,46 @@ def _fields(rng: random.Random, i: int, profile_type: str) -> dict:
     return extra
 
 
-def build_demo(world: World, messages: int = 300, rng: int = 7) -> None:
-    """Populate `world` with the demo organization and `messages` SCHEDULED messages."""
+def build_demo(world: World, messages: int = 300, rng: int = 7, organizations: int = 1) -> None:
+    """Populate `world` with `organizations` organizations, each with `messages` SCHEDULED
+    messages (the first is the plan's organization, exactly as with one)."""
     r = random.Random(rng)
-    world.organizations[ORG_ID] = Organization(ORG_ID, ORG_NAME)
+    for index in range(organizations):
+        org = seed_organization(index)
+        _build_organization(world, org)
+        _seed_messages(world, r, messages, org)
+
+
+def _build_organization(world: World, org: SeedOrganization) -> None:
+    world.organizations[org.id] = Organization(org.id, org.name)
+    (admin_id, admin_email), (em_id, em_email), (staff_id, staff_email) = (
+        org.admin, org.em, org.staff,
+    )  # fmt: skip
     for member in (
-        Member(ADMIN_MEMBER_ID, ADMIN_EMAIL, "Avery Admin", DEMO_PASSWORD, ORG_ID, is_admin=True),
-        Member(EM_MEMBER_ID, EM_EMAIL, "Emery Manager", DEMO_PASSWORD, ORG_ID),
-        Member(STAFF_MEMBER_ID, STAFF_EMAIL, "Sam Staff", DEMO_PASSWORD, ORG_ID, needs_approval=True),
+        Member(admin_id, admin_email, "Avery Admin", DEMO_PASSWORD, org.id, is_admin=True),
+        Member(em_id, em_email, "Emery Manager", DEMO_PASSWORD, org.id),
+        Member(staff_id, staff_email, "Sam Staff", DEMO_PASSWORD, org.id, needs_approval=True),
     ):
         world.members[member.id] = member
         world.app_installs.add(f"member:{member.id}")
-    world.app_installs.add(f"organization:{ORG_ID}")
-    for pid, ptype, username in PROFILES:
-        world.profiles[pid] = SocialProfile(pid, ptype, username, str(int(pid) * 7), ORG_ID)
-    world.teams[EM_TEAM_ID] = Team(
-        EM_TEAM_ID, "Emergency Management", ORG_ID, {EM_MEMBER_ID, ADMIN_MEMBER_ID},
-        list(PROFILE_IDS), ADMIN_MEMBER_ID,
-    )
-    world.teams[MARKETING_TEAM_ID] = Team(
-        MARKETING_TEAM_ID, "Marketing", ORG_ID, {STAFF_MEMBER_ID, ADMIN_MEMBER_ID},
-        list(MARKETING_PROFILE_IDS), ADMIN_MEMBER_ID,
-    )
-    _seed_messages(world, r, messages)
+    world.app_installs.add(f"organization:{org.id}")
+    for pid, ptype, username in org.profiles:
+        world.profiles[pid] = SocialProfile(pid, ptype, username, str(int(pid) * 7), org.id)
+    world.teams[org.em_team_id] = Team(
+        org.em_team_id, "Emergency Management", org.id, {em_id, admin_id},
+        org.profile_ids, admin_id,
+    )  # fmt: skip
+    world.teams[org.marketing_team_id] = Team(
+        org.marketing_team_id, "Marketing", org.id, {staff_id, admin_id},
+        org.marketing_profile_ids, admin_id,
+    )  # fmt: skip
 
 
-def _seed_messages(world: World, r: random.Random, count: int) -> None:
+def _seed_messages(world: World, r: random.Random, count: int, org: SeedOrganization) -> None:
     now = world.clock.now().replace(second=0, microsecond=0)
     extras = 0 if count == 0 else max(2, count // 50)
-    authors = [STAFF_MEMBER_ID, EM_MEMBER_ID, ADMIN_MEMBER_ID]
+    authors = [org.staff[0], org.em[0], org.admin[0]]
+    profile_ids = org.profile_ids
     created = now - timedelta(days=2)
     created_at, created_stamp = format_time(created), format_time_ms(created)
     plan: list[tuple[str, datetime]] = []
@@ -142,10 +203,10 @@ def _seed_messages(world: World, r: random.Random, count: int) -> None:
     index_keys = []
     due_keys = []
     for i, (state, when) in enumerate(plan):
-        pid = PROFILE_IDS[r.randrange(len(PROFILE_IDS))]
+        pid = profile_ids[r.randrange(len(profile_ids))]
         profile = world.profiles[pid]
         num = world.new_id()
-        author = STAFF_MEMBER_ID if state == "PENDING_APPROVAL" else authors[i % 3]
+        author = org.staff[0] if state == "PENDING_APPROVAL" else authors[i % 3]
         send_ms = int(when.timestamp()) * 1000
         message = Message(
             id=str(num),
@@ -153,7 +214,7 @@ def _seed_messages(world: World, r: random.Random, count: int) -> None:
             state=state,
             text=f"{_TOPICS[i % len(_TOPICS)]} ({i + 1})",
             profile_id=pid,
-            organization_id=ORG_ID,
+            organization_id=org.id,
             send_ms=send_ms,
             send_time=format_time(when),
             extra=_fields(r, i, profile.type),
@@ -166,7 +227,7 @@ def _seed_messages(world: World, r: random.Random, count: int) -> None:
         )
         if state == "PENDING_APPROVAL":
             message.sequence_number = 1
-            message.reviewers = [{"id": ADMIN_MEMBER_ID, "type": "ADMIN_AND_EDITOR"}]
+            message.reviewers = [{"id": org.admin[0], "type": "ADMIN_AND_EDITOR"}]
         elif state == "SENT":
             message.set_post(profile)
             message.history.append(

@@ -12,7 +12,7 @@ import uvicorn
 
 from empause.sandbox.app import SandboxApp
 from empause.sandbox.control import SandboxControl
-from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, DEMO_PASSWORD, ORG_ID
+from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, DEMO_PASSWORD
 from empause.sandbox.state import Sandbox
 from empause.sandbox.world import World
 from empause.serving import ThreadedServer
@@ -35,6 +35,7 @@ def run(
     messages: int = 300,
     latency_ms: float = 0,
     rate_limit: float = 20,
+    organizations: int = 1,
 ) -> None:
     """Serve until interrupted. `seed` turns on the /_sandbox/ control API."""
     sandbox = Sandbox(
@@ -43,9 +44,11 @@ def run(
         rate_limit=rate_limit,
         latency_ms=latency_ms,
         control=seed is not None,
+        organizations=organizations,
     )
     base = f"http://{host}:{port}"
-    print(f"Hootsuite sandbox on {base}  (organization {ORG_ID})")
+    orgs = ", ".join(sandbox.world.organizations)
+    print(f"Hootsuite sandbox on {base}  (organization{'s' * (organizations > 1)} {orgs})")
     print(f"  OAuth client: {CLIENT_ID} / {CLIENT_SECRET} (HTTP Basic)")
     for member in sandbox.world.members.values():
         flag = " (needs approval)" if member.needs_approval else ""

@@ -90,6 +90,7 @@ class Sandbox:
         latency_ms: float = 0,
         token_ttl: int = 3599,
         control: bool = True,
+        organizations: int = 1,
     ) -> None:
         self.control = control
         self.default_rate_limit = rate_limit
@@ -99,16 +100,19 @@ class Sandbox:
         self.webhooks = WebhookDispatcher()
         # The app's registration, not the world's: a reset keeps it.
         self.redirect_uris: dict[str, set[str]] = {CLIENT_ID: set(DEMO_REDIRECT_URIS)}
-        self.reset(seed or "demo", messages, rng)
+        self.reset(seed or "demo", messages, rng, organizations)
 
-    def reset(self, seed: str = "demo", messages: int = 300, rng: int = 7) -> None:
+    def reset(
+        self, seed: str = "demo", messages: int = 300, rng: int = 7, organizations: int = 1
+    ) -> None:
         """Recreate the world; clear tokens, faults, webhooks, clock, publish log, counts."""
         if seed not in SEEDS:
             raise ApiError(400, 4000, f"Unknown seed {seed!r}; known: {', '.join(SEEDS)}")
         self.clock = SandboxClock()
         self.world = World(self.clock)
         self.world.on_event = self._emit
-        build_demo(self.world, messages=messages, rng=rng)
+        build_demo(self.world, messages=messages, rng=rng, organizations=organizations)
+        self.organizations = organizations
         self.tokens = TokenStore()
         self.faults.reset(rng)
         self.limiter.per_second = self.default_rate_limit
