@@ -17,7 +17,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.webhook_burst import EMPAUSE, free_port, settings_env, wait_ready  # noqa: E402
+from benchmarks.processes import EMPAUSE, sandbox_and_app  # noqa: E402
 from empause.sandbox import seed  # noqa: E402
 from empause.sandbox.control import SandboxControl  # noqa: E402
 
@@ -78,38 +77,14 @@ async def pause_and_watch(base: str, key: str, clients: int, rate: float) -> dic
 
 
 def run(messages: int, clients: int, rate: float) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="empause-polling-"))
-    sandbox_port, app_port = free_port(), free_port()
-    sandbox_url, app_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{app_port}"
-    env = settings_env(workdir, sandbox_url, app_port, 20)
-    logs = open(workdir / "processes.log", "w")
-    procs: list[subprocess.Popen] = []
-    try:
-        procs.append(subprocess.Popen(
-            [EMPAUSE, "sandbox", "--port", str(sandbox_port), "--seed", "demo",
-             "--messages", str(messages), "--rate-limit", "20",
-             "--latency-ms", str(LATENCY_MS)],
-            stdout=logs, stderr=logs, env=env,
-        ))  # fmt: skip
-        wait_ready(f"{sandbox_url}/v1/me", procs[0], "the sandbox", (401,))
-        procs.append(subprocess.Popen(
-            [EMPAUSE, "serve", "--port", str(app_port)], stdout=logs, stderr=logs, env=env
-        ))  # fmt: skip
-        wait_ready(f"{app_url}/healthz", procs[1], "the app", (200,))
-        key = api_key(env)
-        control = SandboxControl(sandbox_url)
+    sandbox_args = ["--messages", str(messages), "--rate-limit", "20",
+                    "--latency-ms", str(LATENCY_MS)]  # fmt: skip
+    with sandbox_and_app("empause-polling-", sandbox_args) as running:
+        key = api_key(running.env)
+        control = SandboxControl(running.sandbox_url)
         before = sum(control.state()["calls"].values())
-        watched = asyncio.run(pause_and_watch(app_url, key, clients, rate))
+        watched = asyncio.run(pause_and_watch(running.app_url, key, clients, rate))
         calls = sum(control.state()["calls"].values()) - before
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        logs.close()
     op, latencies = watched["operation"], watched["latencies"]
     return {
         "clients": clients,

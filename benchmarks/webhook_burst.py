@@ -19,12 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,54 +29,15 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
+from benchmarks.processes import SECRET, sandbox_and_app  # noqa: E402
 from empause.config import Settings  # noqa: E402
 from empause.domain.timeutil import format_time  # noqa: E402
 from empause.sandbox import seed  # noqa: E402
 from empause.sandbox.control import SandboxControl  # noqa: E402
-from empause.web.server import bind  # noqa: E402
 
 GOAL_P99_MS = 50.0
-SECRET = "bench-webhook-secret-4b1d-not-for-production"
-EMPAUSE = str(Path(sys.executable).with_name("empause"))
-
-
-def free_port() -> int:
-    sock = bind("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
-def wait_ready(url: str, proc: subprocess.Popen, what: str, ok: tuple[int, ...]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code in ok:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"{what} did not start")
-
-
-def settings_env(workdir: Path, sandbox_url: str, app_port: int, rate_limit: float) -> dict:
-    return {
-        **os.environ,
-        "EMPAUSE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'empause.db'}",
-        "EMPAUSE_HOOTSUITE_BASE_URL": sandbox_url,
-        "EMPAUSE_HOOTSUITE_CLIENT_ID": seed.CLIENT_ID,
-        "EMPAUSE_HOOTSUITE_CLIENT_SECRET": seed.CLIENT_SECRET,
-        "EMPAUSE_ORGANIZATION_ID": seed.ORG_ID,
-        "EMPAUSE_EMERGENCY_TEAM_ID": seed.EM_TEAM_ID,
-        "EMPAUSE_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
-        "EMPAUSE_WEBHOOK_SECRET": SECRET,
-        "EMPAUSE_SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-        "EMPAUSE_RATE_LIMIT": str(rate_limit or 1000),
-    }
 
 
 async def write_messages(sandbox_url: str, control: SandboxControl, count: int) -> list[str]:
@@ -203,32 +161,16 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="max wait for decisions")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="empause-bench-"))
-    sandbox_port, app_port = free_port(), free_port()
-    sandbox_url, app_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{app_port}"
-    env = settings_env(workdir, sandbox_url, app_port, args.rate_limit)
-    logs = open(workdir / "processes.log", "w")
-    procs: list[subprocess.Popen] = []
-    try:
-        procs.append(subprocess.Popen(
-            [EMPAUSE, "sandbox", "--port", str(sandbox_port), "--seed", "demo",
-             "--messages", "0", "--rate-limit", "0"],
-            stdout=logs, stderr=logs, env=env,
-        ))  # fmt: skip
-        wait_ready(f"{sandbox_url}/v1/me", procs[0], "the sandbox", (401,))
-        control = SandboxControl(sandbox_url)
+    sandbox_args = ["--messages", "0", "--rate-limit", "0"]
+    with sandbox_and_app("empause-bench-", sandbox_args, args.rate_limit) as running:
+        control = SandboxControl(running.sandbox_url)
         t = time.perf_counter()
-        ids = asyncio.run(write_messages(sandbox_url, control, args.events))
+        ids = asyncio.run(write_messages(running.sandbox_url, control, args.events))
         print(f"setup: {len(ids)} messages awaiting approval in {time.perf_counter() - t:.1f} s")
         control.faults(rate_limit=args.rate_limit)
-
-        procs.append(subprocess.Popen(
-            [EMPAUSE, "serve", "--port", str(app_port)], stdout=logs, stderr=logs, env=env
-        ))  # fmt: skip
-        wait_ready(f"{app_url}/healthz", procs[1], "the app", (200,))
         if args.mode == "hold":
-            asyncio.run(pause_organization(env))
-        webhook = f"{app_url}/webhooks/hootsuite/{SECRET}"
+            asyncio.run(pause_organization(running.env))
+        webhook = f"{running.app_url}/webhooks/hootsuite/{SECRET}"
         control.register_webhook(webhook)
 
         latencies, statuses, started_at = asyncio.run(
@@ -237,22 +179,14 @@ def main() -> None:
         sent_for = time.time() - started_at
         deadline = time.monotonic() + args.timeout
         while True:
-            figures = db_figures(workdir / "empause.db", ids)
+            figures = db_figures(running.workdir / "empause.db", ids)
             if sum(figures["decided"].values()) >= len(ids) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         state = control.state()
         published = len(state["published"])
         calls = sum(state["calls"].values())
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        logs.close()
+        workdir = running.workdir
 
     decided = sum(figures["decided"].values())
     last = figures["last_decision_at"]

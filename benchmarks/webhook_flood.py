@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -29,14 +27,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.webhook_burst import (  # noqa: E402
-    EMPAUSE,
-    SECRET,
-    free_port,
-    pause_organization,
-    settings_env,
-    wait_ready,
-)
+from benchmarks.processes import SECRET, sandbox_and_app  # noqa: E402
+from benchmarks.webhook_burst import pause_organization  # noqa: E402
 from empause.domain.timeutil import format_time, parse_time  # noqa: E402
 from empause.sandbox import seed  # noqa: E402
 from empause.sandbox.control import SandboxControl  # noqa: E402
@@ -101,27 +93,12 @@ def main() -> None:
     parser.add_argument("--rate-limit", type=float, default=20.0)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="empause-flood-"))
-    sandbox_port, app_port = free_port(), free_port()
-    sandbox_url, app_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{app_port}"
-    env = settings_env(workdir, sandbox_url, app_port, args.rate_limit)
-    logs = open(workdir / "processes.log", "w")
-    procs: list[subprocess.Popen] = []
-    try:
-        procs.append(subprocess.Popen(
-            [EMPAUSE, "sandbox", "--port", str(sandbox_port), "--seed", "demo",
-             "--messages", "0", "--rate-limit", str(args.rate_limit),
-             "--latency-ms", str(args.latency_ms)],
-            stdout=logs, stderr=logs, env=env,
-        ))  # fmt: skip
-        wait_ready(f"{sandbox_url}/v1/me", procs[0], "the sandbox", (401,))
-        control = SandboxControl(sandbox_url)
-        procs.append(subprocess.Popen(
-            [EMPAUSE, "serve", "--port", str(app_port)], stdout=logs, stderr=logs, env=env
-        ))  # fmt: skip
-        wait_ready(f"{app_url}/healthz", procs[1], "the app", (200,))
-        asyncio.run(pause_organization(env))
-        webhook = f"{app_url}/webhooks/hootsuite/{SECRET}"
+    sandbox_args = ["--messages", "0", "--rate-limit", str(args.rate_limit),
+                    "--latency-ms", str(args.latency_ms)]  # fmt: skip
+    with sandbox_and_app("empause-flood-", sandbox_args, args.rate_limit) as running:
+        control = SandboxControl(running.sandbox_url)
+        asyncio.run(pause_organization(running.env))
+        webhook = f"{running.app_url}/webhooks/hootsuite/{SECRET}"
         control.register_webhook(webhook)
 
         acknowledged, flood_seconds = asyncio.run(flood(webhook, args.forged))
@@ -130,7 +107,7 @@ def main() -> None:
         moved_after = None
         deadline = created + args.due_in + 10
         while time.perf_counter() < deadline:
-            if message_state(sandbox_url, reader, message_id) != "SCHEDULED":
+            if message_state(running.sandbox_url, reader, message_id) != "SCHEDULED":
                 moved_after = time.perf_counter() - created
                 break
             time.sleep(0.05)
@@ -138,16 +115,8 @@ def main() -> None:
         if remaining > 0:
             time.sleep(min(remaining, args.due_in + 2))  # past its time: was it published?
         published = [p["message_id"] for p in control.state()["published"]]
-        inbox = httpx.get(f"{app_url}/healthz").status_code
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        logs.close()
+        healthy = httpx.get(f"{running.app_url}/healthz").status_code == 200
+        workdir = running.workdir
 
     result = {
         "forged_events": args.forged,
@@ -158,7 +127,7 @@ def main() -> None:
         "genuine_due_in_s": args.due_in,
         "genuine_moved_after_s": None if moved_after is None else round(moved_after, 2),
         "genuine_published": message_id in published,
-        "app_healthy_after": inbox == 200,
+        "app_healthy_after": healthy,
         "workdir": str(workdir),
     }
     print(json.dumps(result, indent=2))

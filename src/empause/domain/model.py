@@ -107,6 +107,26 @@ def restore_time(original: datetime, now: datetime, margin: timedelta) -> dateti
     return original if original >= now + margin else None
 
 
+# A copy counts as made in any state that can still publish or has published.
+LIVE_STATES = frozenset(
+    {MessageState.SCHEDULED, MessageState.PENDING_APPROVAL, MessageState.APPROVED,
+     MessageState.SUBMITTED, MessageState.SENT}
+)  # fmt: skip
+
+
+def is_copy_of(candidate: Message, original: Message, when: datetime, exclude: set[str]) -> bool:
+    """Whether `candidate` is the copy of `original` at `when` that an earlier (ambiguous)
+    re-creation made: live, same profile and text, at that time, and claimed by nobody."""
+    return (
+        candidate.id not in exclude
+        and candidate.id != original.id
+        and candidate.state in LIVE_STATES
+        and candidate.profile_id == original.profile_id
+        and candidate.text == original.text
+        and candidate.scheduled_send_time == when
+    )
+
+
 def may_publish_while_paused(author_teams: set[str], emergency_team_id: str) -> bool:
     """Invariant 3: while paused only emergency-team members' posts go out."""
     return emergency_team_id in author_teams

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from empause.domain.model import Message, MessageState
+from empause.domain.model import Message, MessageState, is_copy_of
 from empause.platforms.port import AlreadySent, Capabilities, NotFound, Permanent
 
 PAGE_SIZE = 50
@@ -158,17 +158,8 @@ class FakePlatform:
             found = self.items.get(message.id)
             ok = found is not None and found.state in LIVE and found.scheduled_send_time == when
             return found if ok else None
-        for candidate in self.items.values():
-            if (
-                candidate.id not in exclude
-                and candidate.id != message.id
-                and candidate.state in LIVE
-                and candidate.profile_id == message.profile_id
-                and candidate.text == message.text
-                and candidate.scheduled_send_time == when
-            ):
-                return candidate
-        return None
+        copies = (m for m in self.items.values() if is_copy_of(m, message, when, exclude))
+        return next(copies, None)
 
     async def pending(self) -> list[Message]:
         self._call("pending")

@@ -23,21 +23,7 @@ from empause.web.errors import CsrfFailed, Forbidden, NotSignedIn, Unavailable
 KEY_USE_RECORDED_EVERY = timedelta(minutes=1)
 
 
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    """The signed-in member as their session remembers them (identity only, not authority)."""
-
-    member_id: str
-    email: str
-    full_name: str
-    timezone: str
-    emergency: bool  # at sign-in; only decides which controls a page shows
-    csrf: str = ""
-    session_id: int = 0
-
-    @property
-    def label(self) -> str:
-        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+Viewer = sessions.SignedIn  # the signed-in member, as their session remembers them
 
 
 def settings_of(request: Request) -> Settings:
@@ -55,18 +41,7 @@ async def optional_viewer(request: Request) -> Viewer | None:
     if hasattr(request.state, "viewer"):
         return request.state.viewer  # type: ignore[no-any-return]
     async with request.app.state.db.sessions() as session:
-        found = await sessions.load(session, sessions.cookie_token(request))
-    who = None
-    if found is not None:
-        who = Viewer(
-            member_id=found.member_id,
-            email=found.email,
-            full_name=found.full_name,
-            timezone=found.timezone,
-            emergency=found.emergency,
-            csrf=found.csrf,
-            session_id=found.session_id,
-        )
+        who = await sessions.load(session, sessions.cookie_token(request))
     request.state.viewer = who
     return who
 
@@ -131,22 +106,25 @@ class ApiActor:
     label: str
 
 
-async def api_actor(
-    request: Request, session: Annotated[AsyncSession, Depends(db_session)]
-) -> ApiActor:
+async def api_actor(request: Request) -> ApiActor:
     """A live API key whose creator is, right now, in the emergency team (for actions)."""
-    return await _api_key(request, session, max_age=0.0)
+    return await _api_key(request, max_age=0.0)
 
 
-async def api_reader(
-    request: Request, session: Annotated[AsyncSession, Depends(db_session)]
-) -> ApiActor:
+async def api_reader(request: Request) -> ApiActor:
     """A live API key whose creator was in the emergency team at most MAX_TTL ago: reading
     status is polled often and must not spend the platform's request budget."""
-    return await _api_key(request, session, max_age=MAX_TTL)
+    return await _api_key(request, max_age=MAX_TTL)
 
 
-async def _api_key(request: Request, session: AsyncSession, max_age: float) -> ApiActor:
+async def _api_key(request: Request, max_age: float) -> ApiActor:
+    """The key's checks, in a database session of their own that ends before the route runs
+    (a crowd of pollers must not hold connections while they wait for the shared status)."""
+    async with request.app.state.db.sessions() as session:
+        return await _check_api_key(request, session, max_age)
+
+
+async def _check_api_key(request: Request, session: AsyncSession, max_age: float) -> ApiActor:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():

@@ -37,7 +37,8 @@ TOKEN_BYTES = 32
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
-    """The member a live session belongs to, as they signed in."""
+    """The member a live session belongs to, as they signed in (identity only: whether they
+    may act is asked of the platform at the moment of the action)."""
 
     session_id: int
     organization_id: str
@@ -47,6 +48,10 @@ class SignedIn:
     timezone: str
     emergency: bool  # at sign-in; only decides which controls a page shows
     csrf: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
 
 
 def _hash(token: str) -> str:

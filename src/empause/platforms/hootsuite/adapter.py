@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from empause.domain.model import Message, MessageState
+from empause.domain.model import Message, MessageState, is_copy_of
 from empause.domain.timeutil import split_window
 from empause.platforms.hootsuite import auth
 from empause.platforms.hootsuite.client import HootsuiteClient
@@ -30,14 +30,6 @@ __all__ = ["HootsuitePlatform", "OrganizationToken", "message_from_json"]
 MAX_WINDOW = timedelta(days=28)  # GET /v1/messages refuses longer ranges (40020)
 PAGE_LIMIT = 100
 _GONE_STATES = {MessageState.DELETED.value}
-# A copy counts as "made" in any state that can still publish or has published.
-_LIVE_STATES = {
-    MessageState.SCHEDULED.value,
-    MessageState.PENDING_APPROVAL.value,
-    MessageState.APPROVED.value,
-    MessageState.SUBMITTED.value,
-    MessageState.SENT.value,
-}
 
 
 class OrganizationToken:
@@ -213,14 +205,7 @@ class HootsuitePlatform:
             )  # fmt: skip
             for raw in items:
                 candidate = message_from_json(raw)
-                if (
-                    candidate.id not in exclude
-                    and candidate.id != message.id
-                    and candidate.state in _LIVE_STATES
-                    and candidate.profile_id == message.profile_id
-                    and candidate.text == message.text
-                    and candidate.scheduled_send_time == start
-                ):
+                if is_copy_of(candidate, message, start, exclude):
                     return candidate
             if not cursor:
                 return None
