@@ -150,7 +150,11 @@ class Message:
         self.post_url = f"{base}/posts/{self.post_id}"
 
     def to_api(self) -> dict:
-        """The spec's SocialProfileMessage."""
+        """The spec's SocialProfileMessage, every key present (null where unset)."""
+        return as_defined(self._set_fields(), "SocialProfileMessage")
+
+    def _set_fields(self) -> dict:
+        """The keys this message has a value for."""
         data: dict = {
             "id": self.id,
             "state": self.state,
@@ -169,11 +173,12 @@ class Message:
             data["sequenceNumber"] = self.sequence_number
         if self.reviewers:
             data["reviewers"] = self.reviewers
-        return as_defined(data, "SocialProfileMessage")
+        return data
 
     def to_state(self) -> dict:
-        """Everything, for GET /_sandbox/state."""
-        data = self.to_api()
+        """Everything, for GET /_sandbox/state (only what is set: the state of 100,000
+        messages stays small)."""
+        data = self._set_fields()
         data["state"] = "DELETED" if self.deleted else self.state
         data["lastState"] = self.state
         data["deleted"] = self.deleted
