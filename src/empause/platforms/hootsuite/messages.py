@@ -54,7 +54,7 @@ def _media_request(media: list[Any]) -> list[dict[str, Any]]:
             continue
         entry: dict[str, Any] = {"id": item["id"]}
         if item.get("videoOptions"):
-            entry["videoOptions"] = copy.deepcopy(item["videoOptions"])
+            entry["videoOptions"] = _without_nulls(item["videoOptions"])
         items.append(entry)
     return items
 
