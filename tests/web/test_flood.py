@@ -115,3 +115,49 @@ async def _inbox_counts(app_server) -> dict[str, int]:
         return await inbox.counts(db)
     finally:
         await db.dispose()
+
+
+def test_inbox_work_is_ordered_by_due_time_not_arrival(small_sandbox, app_server):
+    """300 forged events arrive first; the genuine one, for a message awaiting approval, is
+    decided while most of them still wait (arrival order would put it last)."""
+    paused(app_server)
+    small_sandbox.control.faults(latency_ms=100)  # each forged id costs a slow read
+    small_sandbox.control.set_member(STAFF_MEMBER_ID, needs_approval=True)
+    now = parse_time(small_sandbox.control.state()["now"])
+    genuine = small_sandbox.control.create_message(
+        small_sandbox.control.token(member_id=STAFF_MEMBER_ID), text="staff: please approve",
+        socialProfileIds=[PROFILE_IDS[0]], scheduledSendTime=format_time(now + timedelta(hours=3)),
+    )  # fmt: skip
+
+    def event(message_id: str, n: int) -> dict:
+        return {
+            "seq_no": str(n), "type": "com.hootsuite.messages.event.v1",
+            "data": {"state": "PENDING_APPROVAL", "organization": {"id": ORG_ID},
+                     "message": {"id": message_id}},
+        }  # fmt: skip
+
+    url = f"{app_server.base_url}/webhooks/hootsuite/{WEBHOOK_SECRET}"
+    forged = [event(str(800_000_000_000 + n), n) for n in range(300)]
+    assert httpx.post(url, json=forged).status_code == 200
+    assert httpx.post(url, json=[event(genuine["id"], 999)]).status_code == 200
+    wait_for(lambda: state_of(small_sandbox, genuine["id"]) != "SCHEDULED"
+             and asyncio.run(_decision(app_server, genuine["id"])), timeout=30)  # fmt: skip
+    left = asyncio.run(_inbox_counts(app_server)).get("pending", 0)
+    assert left > 150, f"only {left} forged events were still waiting"
+    assert state_of(small_sandbox, genuine["id"]) == "PENDING_APPROVAL"  # held, not approved
+
+
+async def _decision(app_server, message_id: str) -> str | None:
+    from sqlalchemy import select
+
+    from empause.store.db import Database
+    from empause.store.models import Prescreening
+
+    db = Database(app_server.settings.database_url)
+    try:
+        async with db.sessions() as session:
+            return await session.scalar(
+                select(Prescreening.decision).where(Prescreening.message_id == message_id)
+            )
+    finally:
+        await db.dispose()

@@ -25,6 +25,7 @@ DONE = "done"
 FAILED = "failed"
 
 _KEY = ["message_id", "state", "seq_no"]
+MAX_FIRST = 500  # message ids looked up first in one query
 
 
 class WriteGate:
@@ -113,14 +114,23 @@ async def record(db: Database, events: list[MessageEvent]) -> None:
         await conn.execute(statement)
 
 
-async def pending(db: Database, limit: int, exclude: set[int] | None = None) -> list[InboxEvent]:
-    """The oldest pending rows, in arrival order, skipping ids already in hand."""
+async def pending(
+    db: Database, limit: int, exclude: set[int] | None = None, first: set[str] | None = None
+) -> list[InboxEvent]:
+    """Pending rows for the messages in `first` (those due soonest), then the oldest others
+    in arrival order, up to `limit`, skipping row ids already in hand."""
     query = select(InboxEvent).where(InboxEvent.status == PENDING)
     if exclude:
         query = query.where(InboxEvent.id.not_in(exclude))
     async with db.sessions() as session:
-        result = await session.execute(query.order_by(InboxEvent.id).limit(limit))
-        return list(result.scalars())
+        urgent: list[InboxEvent] = []
+        if first:
+            chosen = query.where(InboxEvent.message_id.in_(list(first)[:MAX_FIRST]))
+            found = await session.execute(chosen.order_by(InboxEvent.id).limit(limit))
+            urgent = list(found.scalars())
+        rest = query.where(InboxEvent.id.not_in([r.id for r in urgent])) if urgent else query
+        result = await session.execute(rest.order_by(InboxEvent.id).limit(limit - len(urgent)))
+        return urgent + list(result.scalars())
 
 
 async def fail(db: Database, event_id: int, error: str) -> None:

@@ -13,12 +13,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from empause.config import Settings
+from empause.domain.timeutil import utcnow
 from empause.platforms.port import Platform
 from empause.prescreen import inbox
 from empause.prescreen.logs import log
 from empause.prescreen.screen import Enforcer, Prescreener
+from empause.prescreen.urgency import DueTimes
 from empause.store.db import Database
 from empause.store.models import InboxEvent
 
@@ -53,6 +56,7 @@ class InboxWorker:
     ):
         self.db = db
         self.screen = Prescreener(db, platform, engine, settings, team_ttl)
+        self.due_times = DueTimes(platform, settings.fast_sweep_window)
         self.concurrency = concurrency or settings.concurrency
         self.batch = batch
         self.poll_interval = poll_interval
@@ -133,9 +137,18 @@ class InboxWorker:
         rows = await inbox.pending(self.db, self.batch, exclude=waiting)
         if not rows:
             return 0
+        # Soonest-due first: with a backlog (a flood), the rows of messages due soon are
+        # taken before older ones; within a batch, messages start in order of due time.
+        due = await self.due_times.get(utcnow())
+        if len(rows) == self.batch and due:
+            rows = await inbox.pending(self.db, self.batch, exclude=waiting, first=set(due))
         by_message: dict[str, list[InboxEvent]] = {}
         for row in rows:
             by_message.setdefault(row.message_id, []).append(row)
+        never = datetime.max.replace(tzinfo=UTC)
+        order = sorted(
+            by_message.values(), key=lambda events: (due.get(events[0].message_id, never), events[0].id)
+        )
         limit = asyncio.Semaphore(self.concurrency)
 
         async def one_message(events: list[InboxEvent]) -> None:
@@ -148,7 +161,7 @@ class InboxWorker:
                 await self._handle(newest)
 
         try:
-            await asyncio.gather(*(one_message(events) for events in by_message.values()))
+            await asyncio.gather(*(one_message(events) for events in order))
         finally:
             await self._flush_done()
         return len(rows)
