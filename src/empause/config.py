@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     sweep_interval: timedelta = timedelta(minutes=5)  # the whole horizon, while paused
     # ...and the next minutes, every few seconds: catches what becomes due while paused,
     # whatever the webhook inbox is busy with (a flood of forged events cannot delay it).
-    fast_sweep_interval: timedelta = timedelta(seconds=1)
+    fast_sweep_interval: timedelta = timedelta(seconds=0.5)
     fast_sweep_window: timedelta = timedelta(minutes=10)
     concurrency: int = Field(default=8, ge=1, le=64)
     rate_limit: float = Field(default=20.0, gt=0)

@@ -32,7 +32,7 @@ from empause.store.models import JournalEntry, Operation, Organization
 
 TEAM_CACHE_SECONDS = 60.0
 # A message whose enforcement failed is tried again after these delays (by its failures so
-# far), not at every sweep: the fast sweep passes every second.
+# far), not at every sweep: the fast sweep passes twice a second.
 RETRY_BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2),
                  timedelta(minutes=10))  # fmt: skip
 
