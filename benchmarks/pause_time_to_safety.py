@@ -26,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from empause.config import Settings
+from empause.config import Settings, default_organization
 from empause.domain.timeutil import format_time, parse_time, utcnow
 from empause.engine.service import Engine
 from empause.platforms.hootsuite.adapter import HootsuitePlatform
@@ -113,7 +113,7 @@ async def ours(sandbox: Sandbox, workdir: Path, seeded: int) -> dict[str, Any]:
     platform = _platform(sandbox.base_url)
     settings = Settings(database_url=url, hootsuite_base_url=sandbox.base_url, rate_limit=RATE)
     try:
-        engine = Engine(db, platform, settings)
+        engine = Engine(db, platform, default_organization(settings))
         started = utcnow()
         summary = await engine.pause("benchmark", by="benchmark")
         # Read before the verification below, which parses the sandbox's whole state here.

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.processes import SECRET, sandbox_and_app  # noqa: E402
-from empause.config import Settings  # noqa: E402
+from empause.config import Settings, default_organization  # noqa: E402
 from empause.domain.timeutil import format_time  # noqa: E402
 from empause.sandbox import seed  # noqa: E402
 from empause.sandbox.control import SandboxControl  # noqa: E402
@@ -77,7 +77,7 @@ async def pause_organization(env: dict) -> None:
     db = Database(settings.database_url)
     platform = HootsuitePlatform.from_settings(settings)
     try:
-        await Engine(db, platform, settings).pause(reason="Benchmark emergency", by="bench")
+        await Engine(db, platform, default_organization(settings)).pause(reason="Benchmark emergency", by="bench")
     finally:
         await platform.aclose()
         await db.dispose()

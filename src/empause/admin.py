@@ -123,7 +123,7 @@ def create_key(name: str, email: str, as_json: bool) -> None:
                     f"the email {email} on Hootsuite",
                 )
             await _check_in_team(settings, member_id, email)
-            user = await queries.user_by_member(session, member_id)
+            user = await queries.user_by_member(session, settings.organization_id, member_id)
             if user is None:
                 user = User(
                     organization_id=settings.organization_id, member_id=member_id, email=email

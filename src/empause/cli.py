@@ -23,6 +23,8 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys for automation (aler
 app.add_typer(keys_app, name="api-key")
 sessions_app = typer.Typer(no_args_is_help=True, help="Dashboard sessions.")
 app.add_typer(sessions_app, name="sessions")
+org_app = typer.Typer(no_args_is_help=True, help="The organizations this installation protects.")
+app.add_typer(org_app, name="org")
 
 
 @app.command()
@@ -64,13 +66,17 @@ def pause(
     shift: Annotated[str, typer.Option(help="How far to move each message, e.g. 7d.")] = "7d",
     by: Annotated[str, typer.Option(help="Who pressed the button (audit log).")] = "cli",
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organization id (default: the only one).")
+    ] = None,
 ) -> None:
     """Pause the organization: move every scheduled message out of the window."""
     from empause.engine.commands import pause_command
 
     pause_command(
-        reason=reason, strategy=strategy, horizon=horizon, shift=shift, by=by, as_json=json
-    )
+        reason=reason, strategy=strategy, horizon=horizon, shift=shift, by=by, as_json=json,
+        org=org,
+    )  # fmt: skip
 
 
 @app.command()
@@ -78,19 +84,27 @@ def resume(
     restore: Annotated[str, typer.Option(help="original or keep.")] = "original",
     by: Annotated[str, typer.Option(help="Who lifted the pause (audit log).")] = "cli",
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organization id (default: the only one).")
+    ] = None,
 ) -> None:
     """Resume: lift the pause, optionally putting messages back at their original times."""
     from empause.engine.commands import resume_command
 
-    resume_command(restore=restore, by=by, as_json=json)
+    resume_command(restore=restore, by=by, as_json=json, org=org)
 
 
 @app.command()
-def status(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def status(
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organization id (default: the only one).")
+    ] = None,
+) -> None:
     """Show whether the organization is paused and what the last operation did."""
     from empause.engine.commands import status_command
 
-    status_command(as_json=json)
+    status_command(as_json=json, org=org)
 
 
 @app.command()
@@ -175,3 +189,55 @@ def sessions_revoke(
     from empause.admin import revoke_sessions
 
     revoke_sessions(member)
+
+
+@org_app.command("add")
+def org_add(
+    emergency_team: Annotated[str, typer.Option(help="The emergency team's id on the platform.")],
+    platform: Annotated[str, typer.Option(help="hootsuite or socialhub.")] = "hootsuite",
+    org_id: Annotated[
+        str | None, typer.Option("--id", help="The organization's id (Hootsuite).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="A name to show.")] = "",
+    base_url: Annotated[str | None, typer.Option(help="The platform's API (SocialHub).")] = None,
+    access_token: Annotated[
+        str | None, typer.Option(help="The account's access token (SocialHub).")
+    ] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Protect an organization (checked with the platform first)."""
+    from empause.org_commands import add
+
+    add(platform, org_id, emergency_team, name, base_url, access_token, json)
+
+
+@org_app.command("list")
+def org_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The protected organizations and whether each is paused."""
+    from empause.org_commands import list_
+
+    list_(json)
+
+
+@org_app.command("remove")
+def org_remove(org_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Stop protecting an organization (refused while it is paused)."""
+    from empause.org_commands import remove
+
+    remove(org_id)
+
+
+@org_app.command("set")
+def org_set(
+    org_id: Annotated[str, typer.Argument(metavar="ID")],
+    horizon: Annotated[str | None, typer.Option(help="Default window, e.g. 7d.")] = None,
+    shift: Annotated[str | None, typer.Option(help="Default shift, e.g. 7d.")] = None,
+    strategy: Annotated[str | None, typer.Option(help="Default strategy: shift or hold.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="For times shown, e.g. Europe/Paris.")] = None,
+    notify: Annotated[str | None, typer.Option(help="Comma-separated apprise URLs.")] = None,
+) -> None:
+    """Change an organization's own settings."""
+    from empause.org_commands import set_
+
+    set_(org_id, {"horizon": horizon, "shift": shift, "strategy": strategy,
+                  "timezone": timezone, "notify": notify})  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from empause.domain.organization import OrganizationConfig, PlatformName
 from empause.domain.timeutil import parse_duration
 
 
@@ -50,6 +51,23 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value
+
+
+def default_organization(settings: Settings) -> OrganizationConfig:
+    """The organization the environment names (EMPAUSE_ORGANIZATION_ID), with the
+    installation's defaults: what a single-organization installation protects."""
+    return OrganizationConfig(
+        organization_id=str(settings.organization_id),
+        platform=PlatformName.HOOTSUITE,
+        emergency_team_id=str(settings.emergency_team_id),
+        horizon=settings.horizon,
+        shift=settings.shift,
+        concurrency=settings.concurrency,
+        rate_limit=settings.rate_limit,
+        held_action=settings.held_action,
+        prescreen_when_normal=settings.prescreen_when_normal,
+        fast_sweep_window=settings.fast_sweep_window,
+    )
 
 
 @lru_cache

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from empause.config import Settings
+from empause.config import Settings, default_organization
 from empause.domain.timeutil import parse_time
 from empause.engine.service import Engine
 from empause.platforms.hootsuite.adapter import HootsuitePlatform
@@ -62,7 +62,7 @@ def sandbox_clock(sandbox: Any):
 @pytest.fixture
 def engine(db: Any, platform: HootsuitePlatform, fast_sandbox: Any) -> Engine:
     return Engine(
-        db, platform, settings_for(fast_sandbox, db.url), clock=sandbox_clock(fast_sandbox)
+        db, platform, default_organization(settings_for(fast_sandbox, db.url)), clock=sandbox_clock(fast_sandbox)
     )
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from empause.config import default_organization
 from empause.domain.timeutil import format_time, parse_time
 from empause.engine.service import Engine
 from empause.platforms.port import Permanent
@@ -135,12 +136,12 @@ async def test_a_failed_enforcement_alerts_backs_off_and_recovers(
     from empause.engine import enforcement
 
     settings, clock = settings_for(fast_sandbox, db.url), sandbox_clock(fast_sandbox)
-    engine = Engine(db, platform, settings, clock=clock)
+    engine = Engine(db, platform, default_organization(settings), clock=clock)
     await engine.pause("storm", by="tester")
     now = fast_sandbox.sandbox.clock.now()
     staff = post(fast_sandbox, STAFF_MEMBER_ID, now + timedelta(minutes=30), "staff post")
     flaky = _RefusesOnce(platform, staff["id"])
-    engine = Engine(db, flaky, settings, clock=clock)  # type: ignore[arg-type]
+    engine = Engine(db, flaky, default_organization(settings), clock=clock)  # type: ignore[arg-type]
 
     swept = await engine.sweep()
     assert swept["moved"] == 1 and swept["failed"] == 1

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from empause.config import Settings
+from empause.config import Settings, default_organization
 from empause.engine.service import Engine
 from empause.platforms.fake import FakePlatform
 from empause.platforms.port import Ambiguous
@@ -35,7 +35,7 @@ def engine(fake: FakePlatform, db: Database) -> Engine:
         _env_file=None,  # type: ignore[call-arg]
         database_url=db.url, organization_id="org-1", emergency_team_id=EM_TEAM,
     )  # fmt: skip
-    return Engine(db, fake, settings, clock=lambda: fake.now, lock_timeout=5)
+    return Engine(db, fake, default_organization(settings), clock=lambda: fake.now, lock_timeout=5)
 
 
 def in_window(fake: FakePlatform, days: float = 7) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from empause.config import default_organization
 from empause.domain.timeutil import parse_time
 
 from .conftest import WEEK, copies_of, in_window, live, messages_by_id, state
@@ -86,7 +87,7 @@ async def test_two_engines_pressing_pause_at_once_do_it_once(engine, fast_sandbo
         fast_sandbox.base_url, CLIENT_ID, CLIENT_SECRET, ORG_ID, rate_limit=FAST_RATE
     )
     other = Engine(
-        db, other_platform, settings_for(fast_sandbox, db.url), clock=sandbox_clock(fast_sandbox)
+        db, other_platform, default_organization(settings_for(fast_sandbox, db.url)), clock=sandbox_clock(fast_sandbox)
     )
     try:
         first, second = await asyncio.gather(

@@ -18,13 +18,14 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from empause.config import Settings
+from empause.config import Settings, default_organization
 from empause.engine.service import Engine
 from empause.platforms.hootsuite.adapter import HootsuitePlatform
 from empause.prescreen import inbox
 from empause.prescreen.worker import InboxWorker
 from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, EM_TEAM_ID, ORG_ID
 from empause.serving import ThreadedServer
+from empause.store import organizations
 from empause.store.db import Database
 from empause.store.models import Organization
 from empause.web.webhooks import router
@@ -51,11 +52,14 @@ def build_app(settings: Settings, **worker_options: Any) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
+        async with db.sessions() as session:  # the protected organization, as serve registers it
+            await organizations.ensure_default(session, settings)
+            await session.commit()
         platform = HootsuitePlatform.from_settings(settings)
-        engine = Engine(db, platform, settings)
-        worker = InboxWorker(db, platform, engine, settings, **worker_options)
+        engine = Engine(db, platform, default_organization(settings))
+        worker = InboxWorker(db, platform, engine, default_organization(settings), **worker_options)
         app.state.db, app.state.platform, app.state.engine = db, platform, engine
-        app.state.settings, app.state.inbox_worker = settings, worker
+        app.state.settings = settings
         worker.start()
         try:
             yield

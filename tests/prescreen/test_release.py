@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from empause.config import default_organization
 from empause.engine.service import Engine
 from empause.platforms.hootsuite.adapter import HootsuitePlatform
 from empause.prescreen.queries import list_decisions
@@ -55,7 +56,7 @@ async def test_resume_releases_held_messages_in_send_time_order(
     assert response.status_code == 200
 
     await set_paused(db, False)
-    result = await release_held(db, platform, receiver.settings)
+    result = await release_held(db, platform, default_organization(receiver.settings))
 
     assert result["held"] == 3 and result["released"] == 2
     assert result["released_ids"] == [sooner["id"], later["id"]]
@@ -74,7 +75,7 @@ async def test_resume_releases_held_messages_in_send_time_order(
     await eventually(lambda: handled(db, sooner["id"], "APPROVED"))
     assert sandbox_message(control, sooner["id"])["state"] == "SCHEDULED"
 
-    again = await release_held(db, platform, receiver.settings)  # resume twice: harmless
+    again = await release_held(db, platform, default_organization(receiver.settings))  # resume twice: harmless
     assert again["released"] == 0 and len(again["review"]) == 1
 
 
@@ -88,7 +89,7 @@ async def test_a_human_approving_a_held_message_while_paused_does_not_publish_it
     control = hootsuite.control
     control.reset(seed="demo", messages=10, rng=7)  # a small window: a quick pause
     receiver = start_receiver()
-    engine = Engine(db, platform, receiver.settings)
+    engine = Engine(db, platform, default_organization(receiver.settings))
     await engine.pause(reason="Storm warning", by="tests")
     message = write_message(control, ahead=timedelta(hours=1), text="Parade route announced")
     await eventually(lambda: decided(db, message["id"], "held"))
@@ -121,7 +122,7 @@ async def test_the_engines_resume_releases_what_was_held_during_the_pause(
     control = hootsuite.control
     control.reset(seed="demo", messages=10, rng=7)
     receiver = start_receiver()
-    engine = Engine(db, platform, receiver.settings)
+    engine = Engine(db, platform, default_organization(receiver.settings))
     await engine.pause(reason="Storm warning", by="tests")
     message = write_message(control, ahead=timedelta(hours=3), text="Bake sale on Friday")
     await eventually(lambda: decided(db, message["id"], "held"))

@@ -31,7 +31,7 @@ async def test_events_acknowledged_before_a_crash_are_decided_at_start(
     await set_paused(db, True)
     first = write_message(hootsuite.control, text="one")
     second = write_message(hootsuite.control, text="two")
-    await inbox.record(db, [pending_event(first["id"]), pending_event(second["id"])])
+    await inbox.record(db, [pending_event(first["id"]), pending_event(second["id"])], {ORG_ID})
     assert (await inbox.counts(db)) == {inbox.PENDING: 2}
 
     start_receiver(register=False)  # the restarted process

@@ -11,6 +11,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from empause.config import default_organization
 from empause.domain.timeutil import format_time, parse_time
 from empause.engine.lock import OrganizationLock
 from empause.engine.service import Engine
@@ -71,7 +72,7 @@ async def test_forged_events_never_wait_for_the_organization_lock(small_sandbox,
     settings = app_server.settings
     db = Database(settings.database_url)
     platform = HootsuitePlatform.from_settings(settings)
-    engine = Engine(db, platform, settings, lock_timeout=1.0)
+    engine = Engine(db, platform, default_organization(settings), lock_timeout=1.0)
     try:
         async with OrganizationLock(db, ORG_ID, timeout=5):
             # Someone holds the lock (a pause, a sweep): forged and harmless events are

@@ -27,14 +27,7 @@ from empause.domain import validation
 from empause.domain.model import Restore
 
 EXIT_USAGE, EXIT_AUTH, EXIT_UPSTREAM, EXIT_BUSY, EXIT_OTHER = 2, 3, 4, 5, 1
-REQUIRED = (
-    "database_url",
-    "hootsuite_base_url",
-    "hootsuite_client_id",
-    "hootsuite_client_secret",
-    "organization_id",
-    "emergency_team_id",
-)
+REQUIRED = ("database_url",)
 
 
 def _fail(code: int, message: str) -> NoReturn:
@@ -89,12 +82,14 @@ def _run(
     settings: Settings,
     action: Callable[[Any, Any], Awaitable[dict[str, Any]]],
     *,
+    org: str | None = None,
     platform: bool = True,
 ) -> dict[str, Any]:
     """Migrate, build the engine, finish unfinished work, run `action`; map errors to exits."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from empause.bootstrap import UnknownOrganization
     from empause.engine.executor import unwrap
     from empause.engine.lock import Busy
     from empause.platforms.port import Ambiguous, AuthError, Permanent, Transient
@@ -110,10 +105,10 @@ def _run(
             )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        return asyncio.run(_with_engine(settings, action, platform))
+        return asyncio.run(_with_engine(settings, action, org, platform))
     except Exception as exc:
         error = unwrap(exc)
-        if isinstance(error, ValueError):
+        if isinstance(error, ValueError | UnknownOrganization):
             _fail(EXIT_USAGE, str(error))
         if isinstance(error, AuthError):
             _fail(
@@ -144,21 +139,17 @@ def _run(
 
 
 async def _with_engine(
-    settings: Settings, action: Callable[[Any, Any], Awaitable[dict[str, Any]]], platform: bool
+    settings: Settings,
+    action: Callable[[Any, Any], Awaitable[dict[str, Any]]],
+    org_id: str | None,
+    platform: bool,
 ) -> dict[str, Any]:
-    from empause.engine.service import Engine
-    from empause.store.db import Database
-    from empause.store.migrate import upgrade
+    from empause.bootstrap import Services
 
-    await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
-    upstream: Any = None
+    services = Services(settings)
     try:
-        if platform:
-            from empause.platforms.hootsuite.adapter import HootsuitePlatform
-
-            upstream = HootsuitePlatform.from_settings(settings)
-        engine = Engine(db, upstream, settings)
+        await services.start()
+        engine = services.engine(await services.organization(org_id))
         with _progress_bar(platform and sys.stderr.isatty()) as progress:
             recovered = await engine.recover(progress) if platform else []
             result = await action(engine, progress)
@@ -166,9 +157,7 @@ async def _with_engine(
             result["recovered"] = recovered
         return result
     finally:
-        if upstream is not None:
-            await upstream.aclose()
-        await db.dispose()
+        await services.aclose()
 
 
 def _emit(result: dict[str, Any], as_json: bool, headline: str) -> None:
@@ -192,8 +181,9 @@ def _figures(result: dict[str, Any]) -> str:
 
 
 def pause_command(
-    reason: str, strategy: str, horizon: str, shift: str, by: str, as_json: bool
-) -> None:
+    reason: str, strategy: str, horizon: str, shift: str, by: str, as_json: bool,
+    org: str | None = None,
+) -> None:  # fmt: skip
     try:
         validation.pause_parameters(reason, strategy, horizon, shift)
     except validation.InvalidParameter as exc:
@@ -203,7 +193,7 @@ def pause_command(
     async def action(engine: Engine, progress: Any) -> dict[str, Any]:
         return await engine.pause(reason, by, strategy, horizon, shift, progress)
 
-    result = _run(settings, action)
+    result = _run(settings, action, org=org)
     if result.get("already_paused"):
         headline = f"already paused (operation {result.get('operation_id')}): {_figures(result)}"
     else:
@@ -213,7 +203,7 @@ def pause_command(
         typer.echo(f"warning: {result['failed']} message(s) failed: see `empause status`", err=True)
 
 
-def resume_command(restore: str, by: str, as_json: bool) -> None:
+def resume_command(restore: str, by: str, as_json: bool, org: str | None = None) -> None:
     if restore not in {r.value for r in Restore}:
         _fail(EXIT_USAGE, f"invalid --restore {restore!r}: use original or keep")
     settings = _settings()
@@ -224,7 +214,7 @@ def resume_command(restore: str, by: str, as_json: bool) -> None:
             result["review"] = (await engine.status())["review"]
         return result
 
-    result = _run(settings, action)
+    result = _run(settings, action, org=org)
     if result.get("not_paused"):
         headline = "not paused: nothing to do"
     else:
@@ -236,13 +226,13 @@ def resume_command(restore: str, by: str, as_json: bool) -> None:
     _emit(result, as_json, headline)
 
 
-def status_command(as_json: bool) -> None:
+def status_command(as_json: bool, org: str | None = None) -> None:
     settings = _settings()
 
     async def action(engine: Engine, progress: Any) -> dict[str, Any]:
         return await engine.status()
 
-    result = _run(settings, action, platform=False)
+    result = _run(settings, action, org=org, platform=False)
     if result["paused"]:
         headline = (
             f"PAUSED since {result['since']} by {result['by']}: {result['reason']} "

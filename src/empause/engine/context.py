@@ -1,4 +1,4 @@
-"""What every engine step needs: the database, the platform, the settings, the clocks."""
+"""What every engine step needs: the database, the platform, the organization, the clocks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from empause.config import Settings
+from empause.domain.organization import OrganizationConfig
 from empause.domain.timeutil import utcnow
 from empause.platforms.membership import MembershipChecker
 from empause.platforms.port import Platform
@@ -18,22 +18,22 @@ from empause.store.db import Database
 class Context:
     db: Database
     platform: Platform
-    settings: Settings
+    org: OrganizationConfig
     # The platform's time, which decides what is due (a sandbox's clock can be controlled).
     # Operation timings (started_at, safe_at, finished_at) always use the wall clock.
     clock: Callable[[], datetime] = utcnow
     membership: MembershipChecker = field(init=False)
 
     def __post_init__(self) -> None:
-        self.membership = MembershipChecker(self.platform, self.settings.emergency_team_id)
+        self.membership = MembershipChecker(self.platform, self.org.emergency_team_id)
 
     @property
     def organization_id(self) -> str:
-        return str(self.settings.organization_id)
+        return self.org.organization_id
 
     @property
     def concurrency(self) -> int:
-        return int(self.settings.concurrency)
+        return self.org.concurrency
 
     def api_calls(self) -> int:
         """Calls the platform has sent so far, if it counts them (the Hootsuite adapter does)."""

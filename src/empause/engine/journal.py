@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from empause.config import Settings
 from empause.domain.model import (
     Message,
     MessageState,
@@ -23,6 +22,7 @@ from empause.domain.model import (
     Step,
     urgency,
 )
+from empause.domain.organization import OrganizationConfig
 from empause.domain.timeutil import utcnow
 from empause.store.models import AuditEvent, JournalEntry, Operation, Organization
 
@@ -72,13 +72,15 @@ def job_of(entry: JournalEntry) -> Job:
     )
 
 
-async def ensure_organization(session: AsyncSession, settings: Settings) -> Organization:
-    """The organization we protect; created from the settings on first use."""
-    org = await session.get(Organization, settings.organization_id)
+async def ensure_organization(session: AsyncSession, config: OrganizationConfig) -> Organization:
+    """The organization's row (created on first use, e.g. by tests that build an engine)."""
+    org = await session.get(Organization, config.organization_id)
     if org is None:
         org = Organization(
-            id=settings.organization_id,
-            emergency_team_id=settings.emergency_team_id,
+            id=config.organization_id,
+            platform=config.platform.value,
+            name=config.name,
+            emergency_team_id=config.emergency_team_id,
             paused=False,
             settings={},
         )

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from empause.config import Settings
 from empause.domain import validation
 from empause.domain.model import (
     Message,
@@ -26,6 +26,7 @@ from empause.domain.model import (
     Step,
     Strategy,
 )
+from empause.domain.organization import OrganizationConfig
 from empause.domain.timeutil import format_time, utcnow
 from empause.engine import journal
 from empause.engine.context import Context
@@ -43,7 +44,17 @@ from empause.store.models import JournalEntry, Operation, Organization
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Busy", "Engine"]
+__all__ = ["Begun", "Busy", "Engine"]
+
+BEGIN_WAIT = 10.0  # seconds a pause waits for another one being recorded
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    """A pause as recorded: its operation, or the pause already in force."""
+
+    operation_id: int | None
+    already: bool
 
 
 def _lift(org: Organization) -> None:
@@ -61,12 +72,12 @@ class Engine:
         self,
         db: Database,
         platform: Platform,
-        settings: Settings,
+        org: OrganizationConfig,
         *,
         clock: Callable[[], datetime] = utcnow,
         lock_timeout: float = 30.0,
     ):
-        self.ctx = Context(db=db, platform=platform, settings=settings, clock=clock)
+        self.ctx = Context(db=db, platform=platform, org=org, clock=clock)
         self.lock_timeout = lock_timeout
 
     @property
@@ -85,12 +96,75 @@ class Engine:
     async def _organization(self) -> None:
         async with self.ctx.db.sessions() as session:
             try:
-                await journal.ensure_organization(session, self.ctx.settings)
+                await journal.ensure_organization(session, self.ctx.org)
                 await session.commit()
             except IntegrityError:  # another process created it at the same moment
                 await session.rollback()
 
     # -- pause ------------------------------------------------------------------------------
+
+    async def begin_pause(
+        self,
+        reason: str,
+        by: str,
+        strategy: str | Strategy | None = None,
+        horizon: str | timedelta | None = None,
+        shift: str | timedelta | None = None,
+    ) -> Begun:
+        """Record the pause and raise the flag, at once (the banner flips), without waiting
+        for a running operation: the new operation runs after it, at the next `run`.
+
+        While paused, nothing new begins: the pause in force is returned.
+        """
+        asked = validation.pause_parameters(reason, strategy, horizon, shift)
+        chosen = asked.strategy or self.ctx.org.strategy
+        horizon_td = asked.horizon or self.ctx.org.horizon
+        shift_td = asked.shift or self.ctx.org.shift
+        await self._organization()
+        # Begins take turns (SQLite has no row locks), without waiting for operations.
+        begins = OrganizationLock(self.ctx.db, f"{self.organization_id}.begin", BEGIN_WAIT)
+        async with begins, self.ctx.db.sessions() as session:
+            org = await journal.lock_organization(session, self.organization_id)
+            assert org is not None
+            if org.paused:
+                op = await journal.pause_operation_before(session, self.organization_id)
+                return Begun(op.id if op else None, already=True)
+            now = self.ctx.clock()
+            op = Operation(
+                organization_id=org.id,
+                kind=OperationKind.PAUSE.value,
+                status=OperationStatus.RUNNING.value,
+                strategy=chosen.value,
+                horizon_s=int(horizon_td.total_seconds()),
+                shift_s=int(shift_td.total_seconds()),
+                requested_by=by,
+                reason=asked.reason,
+                window_start=now,
+                window_end=now + horizon_td,
+                started_at=utcnow(),
+            )
+            session.add(op)
+            # The pause flag and the operation commit together: never one without the other.
+            org.paused = True
+            org.pause_reason = asked.reason
+            org.paused_by = by
+            org.paused_since = utcnow()
+            org.pause_strategy = chosen.value
+            org.pause_horizon_s = op.horizon_s
+            org.pause_shift_s = op.shift_s
+            await session.flush()
+            journal.audit(
+                session, org.id, by, "pause.started", operation_id=op.id, reason=asked.reason,
+                strategy=chosen.value, horizon_seconds=op.horizon_s, shift_seconds=op.shift_s,
+                window_start=format_time(now), window_end=format_time(now + horizon_td),
+            )  # fmt: skip
+            await session.commit()
+            return Begun(op.id, already=False)
+
+    async def run(self, progress: Progress | None = None) -> list[dict[str, Any]]:
+        """Run every begun or unfinished operation to its end (what a worker's job does)."""
+        async with self._lock():
+            return await self._recover_locked(progress)
 
     async def pause(
         self,
@@ -101,62 +175,18 @@ class Engine:
         shift: str | timedelta | None = None,
         progress: Progress | None = None,
     ) -> dict[str, Any]:
-        """Move every SCHEDULED message due in [now, now + horizon) out of the window.
-
-        Pressing it while paused changes nothing but finishing unfinished work, and says so.
-        """
-        asked = validation.pause_parameters(reason, strategy, horizon, shift)
-        reason = asked.reason
-        chosen = asked.strategy or Strategy.SHIFT
-        horizon_td = asked.horizon or self.ctx.settings.horizon
-        shift_td = asked.shift or self.ctx.settings.shift
-        await self._organization()
-        async with self._lock():
-            await self._recover_locked(progress)
-            async with self.ctx.db.sessions() as session:
-                org = await journal.lock_organization(session, self.organization_id)
-                assert org is not None
-                if org.paused:
-                    op = await journal.pause_operation_before(session, self.organization_id)
-                    summary = await operation_summary(session, op) if op else {}
-                    return {**summary, "already_paused": True, "paused": True}
-                now = self.ctx.clock()
-                op = Operation(
-                    organization_id=org.id,
-                    kind=OperationKind.PAUSE.value,
-                    status=OperationStatus.RUNNING.value,
-                    strategy=chosen.value,
-                    horizon_s=int(horizon_td.total_seconds()),
-                    shift_s=int(shift_td.total_seconds()),
-                    requested_by=by,
-                    reason=reason,
-                    window_start=now,
-                    window_end=now + horizon_td,
-                    started_at=utcnow(),
-                )
-                session.add(op)
-                # The pause flag and the operation commit together: never one without the other.
-                org.paused = True
-                org.pause_reason = reason
-                org.paused_by = by
-                org.paused_since = utcnow()
-                org.pause_strategy = chosen.value
-                org.pause_horizon_s = op.horizon_s
-                org.pause_shift_s = op.shift_s
-                await session.flush()
-                journal.audit(
-                    session, org.id, by, "pause.started", operation_id=op.id, reason=reason,
-                    strategy=chosen.value, horizon_seconds=op.horizon_s, shift_seconds=op.shift_s,
-                    window_start=format_time(now), window_end=format_time(now + horizon_td),
-                )  # fmt: skip
-                await session.commit()
-                op_id = op.id
-            try:
-                await execute_pause(self.ctx, op_id, progress)
-            except Exception:
-                await self._abandon_if_untouched(op_id)
-                raise
-            return {**await self._summary(op_id), "already_paused": False, "paused": True}
+        """Move every SCHEDULED message due in [now, now + horizon) out of the window, and
+        wait for it. Pressing it while paused changes nothing but finishing unfinished work,
+        and says so."""
+        begun = await self.begin_pause(reason, by, strategy, horizon, shift)
+        try:
+            await self.run(progress)
+        except Exception:
+            if not begun.already and begun.operation_id is not None:
+                await self._abandon_if_untouched(begun.operation_id)
+            raise
+        summary = await self._summary(begun.operation_id) if begun.operation_id else {}
+        return {**summary, "already_paused": begun.already, "paused": True}
 
     async def _abandon_if_untouched(self, op_id: int) -> None:
         """A pause that failed before it journaled anything (bad credentials, upstream down)
@@ -178,35 +208,19 @@ class Engine:
 
     # -- resume -----------------------------------------------------------------------------
 
-    async def resume(
-        self, restore: str | Restore = Restore.ORIGINAL, by: str = "system",
-        progress: Progress | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
-        """Lift the pause; `original` also puts moved messages back at their own times.
-
-        Then held messages still pending and still future are approved, soonest first:
-        under the lock, so a new pause cannot begin between the two.
-        """
+    async def begin_resume(self, restore: str | Restore, by: str) -> Begun:
+        """Record the resume and lift the pause, at once; `run` plans and executes it (after
+        any operation still running, so the pause's journal is complete when it plans).
+        When not paused, nothing begins (`already`: the latest operation)."""
         chosen = Restore(restore)
         await self._organization()
-        async with self._lock():
-            await self._recover_locked(progress)
-            result = await self._resume_locked(chosen, by, progress)
-            # Also after "not paused": resuming again finishes a release a crash interrupted.
-            held = await release_held(self.ctx.db, self.ctx.platform, self.ctx.settings)
-            return {**result, "held": held}
-
-    async def _resume_locked(
-        self, chosen: Restore, by: str, progress: Progress | None
-    ) -> dict[str, Any]:
-        async with self.ctx.db.sessions() as session:
+        begins = OrganizationLock(self.ctx.db, f"{self.organization_id}.begin", BEGIN_WAIT)
+        async with begins, self.ctx.db.sessions() as session:
             org = await journal.lock_organization(session, self.organization_id)
             assert org is not None
             if not org.paused:
                 last = await journal.latest_operation(session, self.organization_id)
-                summary = await operation_summary(session, last) if last else {}
-                return {**summary, "not_paused": True, "paused": False}
-            pause = await journal.pause_operation_before(session, self.organization_id)
+                return Begun(last.id if last else None, already=True)
             op = Operation(
                 organization_id=org.id,
                 kind=OperationKind.RESUME.value,
@@ -216,22 +230,45 @@ class Engine:
                 requested_by=by,
                 reason=org.pause_reason,
                 started_at=utcnow(),
-                listed=True,
+                listed=False,  # planned when it runs
             )
             session.add(op)
             await session.flush()
-            planned = await plan_resume(session, pause, op, chosen, self.ctx.clock())
-            op.in_scope = planned
             _lift(org)
-            journal.audit(
-                session, org.id, by, "resume.started", operation_id=op.id,
-                restore=chosen.value, pause_operation_id=pause.id if pause else None,
-                planned=planned,
-            )  # fmt: skip
+            journal.audit(session, org.id, by, "resume.started", operation_id=op.id,
+                          restore=chosen.value)  # fmt: skip
             await session.commit()
-            op_id = op.id
-        await execute_resume(self.ctx, op_id, progress)
-        return {**await self._summary(op_id), "not_paused": False, "paused": False}
+            return Begun(op.id, already=False)
+
+    async def resume(
+        self, restore: str | Restore = Restore.ORIGINAL, by: str = "system",
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Lift the pause; `original` also puts moved messages back at their own times, and
+        wait for it. Then held messages still pending and still future are approved, soonest
+        first (resuming again finishes a release a crash interrupted)."""
+        begun = await self.begin_resume(restore, by)
+        async with self._lock():
+            await self._recover_locked(progress)
+            held = await release_held(self.ctx.db, self.ctx.platform, self.ctx.org)
+        summary = await self._summary(begun.operation_id) if begun.operation_id else {}
+        return {**summary, "not_paused": begun.already, "paused": False, "held": held}
+
+    async def _plan_resume(self, op_id: int) -> None:
+        """Journal what a begun resume will do, once (then it is `listed`)."""
+        async with self.ctx.db.sessions() as session:
+            op = await session.get(Operation, op_id)
+            assert op is not None
+            if op.listed:
+                return
+            pause = await journal.pause_operation_before(session, self.organization_id, op.id)
+            restore = Restore(op.restore or Restore.ORIGINAL.value)
+            op.in_scope = await plan_resume(session, pause, op, restore, self.ctx.clock())
+            op.listed = True
+            journal.audit(session, self.organization_id, op.requested_by, "resume.planned",
+                          operation_id=op.id, pause_operation_id=pause.id if pause else None,
+                          planned=op.in_scope)  # fmt: skip
+            await session.commit()
 
     # -- enforcement ------------------------------------------------------------------------
 
@@ -283,7 +320,7 @@ class Engine:
         horizon = timedelta(seconds=org.pause_horizon_s or pause.horizon_s or 0)
         return message.state == MessageState.SCHEDULED.value and now <= (
             message.scheduled_send_time
-        ) < now + (horizon or self.ctx.settings.horizon)
+        ) < now + (horizon or self.ctx.org.horizon)
 
     async def sweep(self, window: timedelta | None = None, lock_wait: float = 1.0) -> dict[str, Any]:
         """List [now, now + window) (default: the pause's horizon) and apply the enforcement
@@ -299,7 +336,7 @@ class Engine:
                 org, pause = state
                 now = self.ctx.clock()
                 horizon = timedelta(seconds=org.pause_horizon_s or pause.horizon_s or 0)
-                horizon = horizon or self.ctx.settings.horizon
+                horizon = horizon or self.ctx.org.horizon
                 span = min(window, horizon) if window is not None else horizon
                 messages = [
                     m
@@ -354,6 +391,7 @@ class Engine:
             if op.kind == OperationKind.PAUSE.value:
                 await execute_pause(self.ctx, op.id, progress)
             elif op.kind == OperationKind.RESUME.value:
+                await self._plan_resume(op.id)
                 await execute_resume(self.ctx, op.id, progress)
             finished.append(op.id)
         if leftovers is not None:

@@ -44,7 +44,11 @@ async def save_decision(
 ) -> Prescreening:
     """Upsert the message's row and add an audit event; the caller commits."""
     now = datetime.now(UTC)
-    row = await session.scalar(select(Prescreening).where(Prescreening.message_id == message.id))
+    row = await session.scalar(
+        select(Prescreening).where(
+            Prescreening.organization_id == organization_id, Prescreening.message_id == message.id
+        )
+    )
     if row is None:
         row = Prescreening(organization_id=organization_id, message_id=message.id)
         session.add(row)

@@ -24,7 +24,7 @@ PENDING = "pending"
 DONE = "done"
 FAILED = "failed"
 
-_KEY = ["message_id", "state", "seq_no"]
+_KEY = ["organization_id", "message_id", "state", "seq_no"]
 MAX_FIRST = 500  # message ids looked up first in one query
 
 
@@ -89,8 +89,12 @@ def _insert(dialect: str) -> Callable[..., Any]:
     raise RuntimeError(f"unsupported database dialect for the inbox: {dialect}")
 
 
-async def record(db: Database, events: list[MessageEvent]) -> None:
-    """Store the events (duplicates ignored) in one INSERT and commit: then we may answer 200."""
+UNPROTECTED = "organization not protected"
+
+
+async def record(db: Database, events: list[MessageEvent], protected: set[str]) -> None:
+    """Store the events (duplicates ignored) in one INSERT and commit: then we may answer 200.
+    Events of organizations not in `protected` are kept for the record, already done."""
     if not events:
         return
     now = datetime.now(UTC)
@@ -98,12 +102,14 @@ async def record(db: Database, events: list[MessageEvent]) -> None:
         {
             "received_at": now,
             "event_type": MESSAGES,
-            "organization_id": e.organization_id,
+            "organization_id": e.organization_id or "",
             "message_id": e.message_id,
             "state": e.state,
             "seq_no": e.seq_no,
             "payload": e.payload,
-            "status": PENDING,
+            "status": PENDING if e.organization_id in protected else DONE,
+            "processed_at": None if e.organization_id in protected else now,
+            "error": None if e.organization_id in protected else UNPROTECTED,
             "attempts": 0,
         }
         for e in events
@@ -115,11 +121,18 @@ async def record(db: Database, events: list[MessageEvent]) -> None:
 
 
 async def pending(
-    db: Database, limit: int, exclude: set[int] | None = None, first: set[str] | None = None
+    db: Database,
+    limit: int,
+    exclude: set[int] | None = None,
+    first: set[str] | None = None,
+    organization_id: str | None = None,
 ) -> list[InboxEvent]:
-    """Pending rows for the messages in `first` (those due soonest), then the oldest others
-    in arrival order, up to `limit`, skipping row ids already in hand."""
+    """Pending rows (of one organization, if given) for the messages in `first` (those due
+    soonest), then the oldest others in arrival order, up to `limit`, skipping row ids
+    already in hand."""
     query = select(InboxEvent).where(InboxEvent.status == PENDING)
+    if organization_id is not None:
+        query = query.where(InboxEvent.organization_id == organization_id)
     if exclude:
         query = query.where(InboxEvent.id.not_in(exclude))
     async with db.sessions() as session:

@@ -12,8 +12,8 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from empause.config import Settings
 from empause.domain.model import Message, MessageState, PrescreenDecision
+from empause.domain.organization import OrganizationConfig
 from empause.domain.timeutil import utcnow
 from empause.platforms.port import Permanent, Platform, PlatformError
 from empause.prescreen.decisions import save_decision
@@ -51,9 +51,11 @@ def _why_not(message: Message | None) -> str | None:
     return None
 
 
-async def release_held(db: Database, platform: Platform, settings: Settings) -> dict[str, Any]:
+async def release_held(
+    db: Database, platform: Platform, org: OrganizationConfig
+) -> dict[str, Any]:
     """Approve what can be, in send-time order; returns counts and the list for review."""
-    org_id = settings.organization_id
+    org_id = org.organization_id
     async with db.sessions() as session:
         held = await list_decisions(session, org_id, PrescreenDecision.HELD.value)
     held.sort(key=lambda r: (r.scheduled_send_time is None, r.scheduled_send_time, r.message_id))

@@ -13,8 +13,8 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from empause.config import Settings
 from empause.domain.model import Message, MessageState, PrescreenDecision
+from empause.domain.organization import OrganizationConfig
 from empause.domain.timeutil import utcnow
 from empause.platforms.membership import MembershipChecker
 from empause.platforms.port import Ambiguous, Permanent, Platform
@@ -43,7 +43,7 @@ class Prescreener:
         db: Database,
         platform: Platform,
         engine: Enforcer,
-        settings: Settings,
+        settings: OrganizationConfig,
         team_ttl: float = 10.0,
     ):
         self.db = db
@@ -167,7 +167,10 @@ class Prescreener:
     async def _hold(self, message: Message) -> str:
         async with gate(self.db).background(), self.db.sessions() as session:
             row = await session.scalar(
-                select(Prescreening).where(Prescreening.message_id == message.id)
+                select(Prescreening).where(
+                    Prescreening.organization_id == self.org_id,
+                    Prescreening.message_id == message.id,
+                )
             )
             if (
                 row is not None

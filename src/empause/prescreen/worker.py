@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from empause.config import Settings
+from empause.domain.organization import OrganizationConfig
 from empause.domain.timeutil import utcnow
 from empause.platforms.port import Platform
 from empause.prescreen import inbox
@@ -43,7 +43,7 @@ class InboxWorker:
         db: Database,
         platform: Platform,
         engine: Enforcer,
-        settings: Settings,
+        settings: OrganizationConfig,
         *,
         concurrency: int | None = None,
         batch: int = 200,
@@ -55,6 +55,7 @@ class InboxWorker:
         flush_every: int = 20,
     ):
         self.db = db
+        self.organization_id = settings.organization_id
         self.screen = Prescreener(db, platform, engine, settings, team_ttl)
         self.due_times = DueTimes(platform, settings.fast_sweep_window)
         self.concurrency = concurrency or settings.concurrency
@@ -134,14 +135,19 @@ class InboxWorker:
         """Handle one batch of due pending rows; returns how many were handled."""
         now = time.monotonic()
         waiting = {i for i, t in self._not_before.items() if t > now}
-        rows = await inbox.pending(self.db, self.batch, exclude=waiting)
+        rows = await inbox.pending(
+            self.db, self.batch, exclude=waiting, organization_id=self.organization_id
+        )
         if not rows:
             return 0
         # Soonest-due first: with a backlog (a flood), the rows of messages due soon are
         # taken before older ones; within a batch, messages start in order of due time.
         due = await self.due_times.get(utcnow())
         if len(rows) == self.batch and due:
-            rows = await inbox.pending(self.db, self.batch, exclude=waiting, first=set(due))
+            rows = await inbox.pending(
+                self.db, self.batch, exclude=waiting, first=set(due),
+                organization_id=self.organization_id,
+            )  # fmt: skip
         by_message: dict[str, list[InboxEvent]] = {}
         for row in rows:
             by_message.setdefault(row.message_id, []).append(row)

@@ -55,6 +55,9 @@ class Organization(Base):
     """An organization we protect, and its pause state (the banner everyone sees)."""
 
     __tablename__ = "organizations"
+    __table_args__ = (
+        UniqueConstraint("webhook_secret_hash", name="uq_organizations_webhook_secret_hash"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # platform's organization id
     platform: Mapped[str] = mapped_column(String(32), default="hootsuite")
@@ -68,6 +71,13 @@ class Organization(Base):
     pause_horizon_s: Mapped[int | None] = mapped_column(Integer)
     pause_shift_s: Mapped[int | None] = mapped_column(Integer)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # How to reach it: None = the installation's defaults (EMPAUSE_HOOTSUITE_* for Hootsuite);
+    # credentials as JSON encrypted with EMPAUSE_SECRET_KEY (e.g. SocialHub's access token).
+    base_url: Mapped[str | None] = mapped_column(String(512))
+    credentials_enc: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the secret path segment of its webhook URL (None: EMPAUSE_WEBHOOK_SECRET's).
+    webhook_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime | None] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
 
@@ -75,10 +85,13 @@ class User(Base):
     """An emergency-team member who signed in; tokens encrypted with EMPAUSE_SECRET_KEY."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "member_id", name="uq_users_organization_member_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
-    member_id: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(255), default="")
     full_name: Mapped[str] = mapped_column(String(255), default="")
     company_name: Mapped[str] = mapped_column(String(255), default="")
@@ -195,14 +208,16 @@ class InboxEvent(Base):
 
     __tablename__ = "webhook_inbox"
     __table_args__ = (
-        UniqueConstraint("message_id", "state", "seq_no", name="uq_inbox_message_state_seq"),
+        UniqueConstraint(
+            "organization_id", "message_id", "state", "seq_no", name="uq_inbox_org_message_state_seq"
+        ),
         Index("ix_inbox_status", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     received_at: Mapped[datetime] = mapped_column(default=_now)
     event_type: Mapped[str] = mapped_column(String(64))
-    organization_id: Mapped[str | None] = mapped_column(String(64))
+    organization_id: Mapped[str] = mapped_column(String(64), server_default="")
     message_id: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(32))
     seq_no: Mapped[str] = mapped_column(String(32), default="")
@@ -217,11 +232,16 @@ class Prescreening(Base):
     """A decision on a message awaiting approval (approved / held / rejected / released)."""
 
     __tablename__ = "prescreening"
-    __table_args__ = (Index("ix_prescreening_org_decision", "organization_id", "decision"),)
+    __table_args__ = (
+        Index("ix_prescreening_org_decision", "organization_id", "decision"),
+        UniqueConstraint(
+            "organization_id", "message_id", name="uq_prescreening_organization_message_id"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     organization_id: Mapped[str] = mapped_column(String(64))
-    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str] = mapped_column(String(64))
     author_id: Mapped[str | None] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")

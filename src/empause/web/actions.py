@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from empause.domain import validation
 from empause.domain.model import Restore, Strategy
 from empause.web import queries
+from empause.web.tenants import Tenant
 
 
 class PauseRequest(BaseModel):
@@ -56,13 +56,12 @@ def _seconds(value: object) -> float | None:
 
 
 def start_pause(
-    request_state: Any, session: AsyncSession, body: PauseRequest, by: str, source: str
+    tenant: Tenant, session: AsyncSession, body: PauseRequest, by: str, source: str
 ) -> None:
     """Audit the request, then hand the work to the background runner (returns at once)."""
-    settings = request_state.settings
     queries.audit(
         session,
-        settings.organization_id,
+        tenant.organization_id,
         by,
         "pause.requested",
         reason=body.reason,
@@ -71,7 +70,7 @@ def start_pause(
         shift_s=_seconds(body.shift),
         source=source,
     )
-    request_state.runner.pause(
+    tenant.runner.pause(
         source=source,
         reason=body.reason,
         by=by,
@@ -82,15 +81,14 @@ def start_pause(
 
 
 def start_resume(
-    request_state: Any, session: AsyncSession, body: ResumeRequest, by: str, source: str
+    tenant: Tenant, session: AsyncSession, body: ResumeRequest, by: str, source: str
 ) -> None:
-    settings = request_state.settings
     queries.audit(
         session,
-        settings.organization_id,
+        tenant.organization_id,
         by,
         "resume.requested",
         restore=body.restore.value,
         source=source,
     )
-    request_state.runner.resume(source=source, restore=body.restore.value, by=by)
+    tenant.runner.resume(source=source, restore=body.restore.value, by=by)

@@ -13,14 +13,10 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
+from empause.bootstrap import Services
 from empause.config import Settings, get_settings
-from empause.engine.service import Engine
-from empause.platforms.hootsuite.adapter import HootsuitePlatform
-from empause.platforms.membership import MAX_TTL, MembershipChecker
-from empause.prescreen.worker import InboxWorker
-from empause.store.db import Database
-from empause.store.migrate import upgrade
-from empause.web import crypto, queries, sessions, status, webhooks
+from empause.platforms.membership import MAX_TTL
+from empause.web import crypto, sessions, webhooks
 from empause.web.bodylimit import BodyLimit
 from empause.web.errors import (
     WebError,
@@ -29,9 +25,8 @@ from empause.web.errors import (
     web_error_handler,
 )
 from empause.web.middleware import RequestMetrics, SecurityHeaders
-from empause.web.profiles import ProfileNames
 from empause.web.routes import api, audit, auth, dashboard, events, keys, ops
-from empause.web.runner import OperationRunner
+from empause.web.tenants import Tenants
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -40,47 +35,32 @@ STATIC = Path(__file__).parent / "static"
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
-    async with db.sessions() as session:
-        await queries.ensure_organization(
-            session, settings.organization_id, settings.emergency_team_id
-        )
-        await session.commit()
-    http = httpx.AsyncClient(timeout=10.0)
-    platform = HootsuitePlatform.from_settings(settings)
-    engine = Engine(db, platform, settings)
-    runner = OperationRunner(
-        engine, db, settings.organization_id, settings.sweep_interval.total_seconds(),
-        settings.fast_sweep_interval.total_seconds(), settings.fast_sweep_window,
-    )  # fmt: skip
-    inbox = InboxWorker(db, platform, engine, settings)
-    state = app.state
-    state.db, state.http, state.platform, state.engine = db, http, platform, engine
-    state.runner, state.inbox_worker = runner, inbox
-    state.membership = MembershipChecker(
-        platform, settings.emergency_team_id, ttl=app.state.membership_ttl
+    services = Services(settings)
+    await services.start()
+    tenants = Tenants(
+        services, membership_ttl=app.state.membership_ttl, background=app.state.background
     )
-    state.profile_names = ProfileNames(platform)
-    state.status = status.SharedStatus(db, settings.organization_id)
+    http = httpx.AsyncClient(timeout=10.0)
+    state = app.state
+    state.services, state.db, state.http, state.tenants = services, services.db, http, tenants
     state.stopping = asyncio.Event()
-    runner.start()  # recover() first: unfinished operations continue after a crash
-    inbox.start()
-    log.info("started", extra={"organization_id": settings.organization_id})
+    await tenants.start()
+    log.info("started", extra={"organizations": [t.organization_id for t in tenants]})
     try:
         yield
     finally:
         state.stopping.set()
-        await inbox.stop()
-        await runner.stop()
-        await platform.aclose()
+        await tenants.stop()
         await http.aclose()
-        await db.dispose()
+        await services.aclose()
         log.info("stopped")
 
 
-def create_app(settings: Settings | None = None, *, membership_ttl: float = MAX_TTL) -> FastAPI:
-    """The web app. Nothing is connected until the lifespan starts."""
+def create_app(
+    settings: Settings | None = None, *, membership_ttl: float = MAX_TTL, background: bool = True
+) -> FastAPI:
+    """The web app. Nothing is connected until the lifespan starts. `background=False`
+    leaves operations, sweeps and the inbox to separate workers (`empause worker`)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="Emergency Pause",
@@ -94,6 +74,7 @@ def create_app(settings: Settings | None = None, *, membership_ttl: float = MAX_
     app.state.login_state = sessions.LoginState(settings.secret_key)
     app.state.event_streams = {}  # session id -> open /events/status streams
     app.state.membership_ttl = membership_ttl
+    app.state.background = background
 
     app.add_exception_handler(WebError, web_error_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)

@@ -14,11 +14,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from empause.bootstrap import UnknownOrganization
 from empause.config import Settings
 from empause.domain.timeutil import utcnow
 from empause.platforms.membership import MAX_TTL, MembershipChecker, MembershipUnavailable
 from empause.web import crypto, queries, sessions
-from empause.web.errors import CsrfFailed, Forbidden, NotSignedIn, Unavailable
+from empause.web.errors import CsrfFailed, Forbidden, NotFound, NotSignedIn, Unavailable
+from empause.web.tenants import Tenant
 
 KEY_USE_RECORDED_EVERY = timedelta(minutes=1)
 
@@ -85,10 +87,21 @@ async def require_emergency_member(
         )
 
 
+async def tenant_of(request: Request, organization_id: str) -> Tenant:
+    """The organization's objects in this process; 404 once it is no longer protected."""
+    try:
+        return await request.app.state.tenants.get(organization_id)  # type: ignore[no-any-return]
+    except UnknownOrganization as exc:
+        raise NotFound(
+            f"Organization {organization_id} is no longer protected by this installation."
+        ) from exc
+
+
 async def emergency_actor(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Viewer:
     """Signed in, sent from our own form, and in the emergency team right now."""
     await check_csrf(request)
-    await require_emergency_member(request.app.state.membership, who.member_id, "your account")
+    tenant = await tenant_of(request, who.organization_id)
+    await require_emergency_member(tenant.membership, who.member_id, "your account")
     return who
 
 
@@ -100,6 +113,7 @@ async def member_actor(request: Request, who: Annotated[Viewer, Depends(viewer)]
 
 @dataclass(frozen=True, slots=True)
 class ApiActor:
+    organization_id: str
     key_id: int
     key_name: str
     member_id: str
@@ -133,8 +147,9 @@ async def _check_api_key(request: Request, session: AsyncSession, max_age: float
     if found is None or found[0].revoked_at is not None:
         raise NotSignedIn("This API key is unknown or has been revoked. Create a new one.")
     api_key, creator = found
+    tenant = await tenant_of(request, api_key.organization_id)
     await require_emergency_member(
-        request.app.state.membership, creator.member_id, f"the key's creator ({creator.email})",
+        tenant.membership, creator.member_id, f"the key's creator ({creator.email})",
         max_age=max_age,
     )  # fmt: skip
     now = utcnow()
@@ -142,6 +157,7 @@ async def _check_api_key(request: Request, session: AsyncSession, max_age: float
         api_key.last_used_at = now  # not on every poll: a write per status read adds up
         await session.commit()
     return ApiActor(
+        organization_id=api_key.organization_id,
         key_id=api_key.id,
         key_name=api_key.name,
         member_id=creator.member_id,

@@ -38,6 +38,11 @@ class CsrfFailed(Forbidden):
     title = "This form has expired"
 
 
+class NotFound(WebError):
+    status = 404
+    title = "Not found"
+
+
 class Unavailable(WebError):
     status = 503
     title = "Try again in a moment"

@@ -73,7 +73,7 @@ def audit(
 async def upsert_user(
     session: AsyncSession, organization_id: str, member_id: str, **fields: Any
 ) -> User:
-    user = await session.scalar(select(User).where(User.member_id == member_id))
+    user = await user_by_member(session, organization_id, member_id)
     if user is None:
         user = User(organization_id=organization_id, member_id=member_id)
         session.add(user)
@@ -84,8 +84,12 @@ async def upsert_user(
     return user
 
 
-async def user_by_member(session: AsyncSession, member_id: str) -> User | None:
-    return await session.scalar(select(User).where(User.member_id == member_id))
+async def user_by_member(
+    session: AsyncSession, organization_id: str, member_id: str
+) -> User | None:
+    return await session.scalar(
+        select(User).where(User.organization_id == organization_id, User.member_id == member_id)
+    )
 
 
 async def api_keys(session: AsyncSession, organization_id: str) -> list[tuple[ApiKey, str]]:

@@ -27,6 +27,7 @@ from empause.store.models import WebSession
 from empause.web import crypto
 
 COOKIE = "empause_session"
+CHOICE_COOKIE = "empause_choice"
 LOGIN_COOKIE = "empause_login"
 IDLE = timedelta(hours=8)
 ABSOLUTE = timedelta(hours=12)
@@ -182,9 +183,28 @@ class LoginState:
             return None
         return {"state": data["state"], "verifier": data["verifier"]}
 
+    def issue_choice(self, response: Response, pending: dict[str, Any], secure: bool) -> None:
+        """A member of several protected organizations: what they may pick from, signed."""
+        response.set_cookie(
+            CHOICE_COOKIE, self._serializer.dumps({"choice": pending}), max_age=LOGIN_TTL,
+            httponly=True, secure=secure, samesite="lax", path="/auth/",
+        )  # fmt: skip
+
+    def read_choice(self, request: Request) -> dict[str, Any] | None:
+        value = request.cookies.get(CHOICE_COOKIE)
+        if not value:
+            return None
+        try:
+            data = self._serializer.loads(value, max_age=LOGIN_TTL)
+        except BadSignature:
+            return None
+        choice = data.get("choice") if isinstance(data, dict) else None
+        return choice if isinstance(choice, dict) else None
+
     @staticmethod
     def clear(response: Response, secure: bool) -> None:
-        response.delete_cookie(
-            LOGIN_COOKIE, httponly=True, secure=secure, samesite="lax", path="/auth/"
-        )
+        for name in (LOGIN_COOKIE, CHOICE_COOKIE):
+            response.delete_cookie(
+                name, httponly=True, secure=secure, samesite="lax", path="/auth/"
+            )
 

@@ -80,6 +80,6 @@ class SharedStatus:
         return self._value
 
 
-async def snapshot(app_state: Any) -> dict[str, Any]:
-    """The shared status plus whether the runner has work queued, as JSON."""
-    return {**await app_state.status.get(), "busy": app_state.runner.busy}
+async def snapshot(tenant: Any) -> dict[str, Any]:
+    """The organization's shared status plus whether its runner has work queued, as JSON."""
+    return {**await tenant.status.get(), "busy": tenant.runner.busy}

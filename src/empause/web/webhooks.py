@@ -11,8 +11,8 @@ otherwise every InboxWorker running in this process.
 
 from __future__ import annotations
 
-import hmac
 import logging
+from dataclasses import replace
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -21,6 +21,7 @@ from empause.prescreen import inbox
 from empause.prescreen.events import MAX_BODY_BYTES, BadEvent, parse_body
 from empause.prescreen.logs import log
 from empause.prescreen.worker import wake_all
+from empause.store import organizations
 
 router = APIRouter()
 
@@ -55,17 +56,21 @@ def _refuse(status: int, why: str, request: Request) -> JSONResponse:
 
 
 def _wake(request: Request) -> None:
-    worker = getattr(request.app.state, "inbox_worker", None)
-    if worker is not None:
-        worker.wake()
+    tenants = getattr(request.app.state, "tenants", None)
+    if tenants is not None:
+        tenants.wake_inboxes()
     else:
         wake_all()
 
 
 @router.post("/webhooks/hootsuite/{secret}", include_in_schema=False)
 async def hootsuite_webhook(secret: str, request: Request) -> JSONResponse:
-    settings = request.app.state.settings
-    if not hmac.compare_digest(secret.encode(), settings.webhook_secret.encode()):
+    async with request.app.state.db.sessions() as session:
+        owner = await organizations.by_webhook_secret(
+            session, secret, request.app.state.settings
+        )
+        protected = await organizations.protected_ids(session) if owner is not None else set()
+    if owner is None:
         return _refuse(404, "not found", request)  # do not confirm that the endpoint exists
     try:
         body = parse_body(await _read_body(request))
@@ -73,7 +78,13 @@ async def hootsuite_webhook(secret: str, request: Request) -> JSONResponse:
         return _refuse(413, "body too large", request)
     except BadEvent as exc:
         return _refuse(exc.status, str(exc), request)
-    await inbox.record(request.app.state.db, body.messages)
+    if owner != "*":  # an organization's own URL speaks for that organization only
+        body.messages[:] = [
+            replace(m, organization_id=owner)
+            for m in body.messages
+            if m.organization_id in (None, owner)
+        ]
+    await inbox.record(request.app.state.db, body.messages, protected)
     if body.messages:
         _wake(request)
     log("webhook.accepted", level=logging.DEBUG, messages=len(body.messages),

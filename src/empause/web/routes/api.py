@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.web import actions, status
-from empause.web.deps import ApiActor, api_actor, api_reader, db_session
+from empause.web.deps import ApiActor, api_actor, api_reader, db_session, tenant_of
 
 router = APIRouter(prefix="/api")
 
@@ -24,7 +24,8 @@ async def pause(
     who: Annotated[ApiActor, Depends(api_actor)],
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> JSONResponse:
-    actions.start_pause(request.app.state, session, body, who.label, "api")
+    tenant = await tenant_of(request, who.organization_id)
+    actions.start_pause(tenant, session, body, who.label, "api")
     await session.commit()
     return JSONResponse({"accepted": True, "action": "pause", "status_url": "/api/status"}, 202)
 
@@ -37,7 +38,7 @@ async def resume(
     body: Annotated[actions.ResumeRequest | None, Body()] = None,
 ) -> JSONResponse:
     actions.start_resume(
-        request.app.state, session, body or actions.ResumeRequest(), who.label, "api"
+        await tenant_of(request, who.organization_id), session, body or actions.ResumeRequest(), who.label, "api"
     )
     await session.commit()
     return JSONResponse({"accepted": True, "action": "resume", "status_url": "/api/status"}, 202)
@@ -48,4 +49,4 @@ async def get_status(
     request: Request,
     who: Annotated[ApiActor, Depends(api_reader)],
 ) -> dict[str, Any]:
-    return await status.snapshot(request.app.state)
+    return await status.snapshot(await tenant_of(request, who.organization_id))

@@ -24,7 +24,7 @@ async def audit_page(
     who: Annotated[Viewer, Depends(viewer)],
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> Response:
-    events = await queries.audit_events(session, request.app.state.settings.organization_id)
+    events = await queries.audit_events(session, who.organization_id)
     return render(request, "audit.html", {"events": events})
 
 
@@ -43,7 +43,7 @@ async def audit_csv(
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> Response:
     events = await queries.audit_events(
-        session, request.app.state.settings.organization_id, limit=None
+        session, who.organization_id, limit=None
     )
     out = io.StringIO()
     writer = csv.writer(out)

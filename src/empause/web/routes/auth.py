@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,8 +21,10 @@ from empause.platforms.hootsuite.client import HootsuiteClient
 from empause.platforms.membership import MembershipUnavailable
 from empause.platforms.port import Ambiguous, AuthError, PlatformError, Transient
 from empause.web import queries, sessions
-from empause.web.deps import Viewer, db_session, member_actor
+from empause.web.deps import Viewer, db_session, member_actor, tenant_of
 from empause.web.errors import Forbidden, Unavailable, WebError
+from empause.web.templating import render
+from empause.web.tenants import Tenant
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -122,60 +125,85 @@ async def callback(
 
     member_id = str(me.get("id"))
     email = str(me.get("email") or "")
-    if settings.organization_id not in {str(o.get("id")) for o in organizations}:
-        queries.audit(
-            session,
-            settings.organization_id,
-            email or member_id,
-            "signin.refused",
-            member_id=member_id,
-            why="not in organization",
-        )
+    theirs = {str(o.get("id")) for o in organizations}
+    protected = [t for t in request.app.state.tenants if t.organization_id in theirs]
+    if not protected:
+        for tenant in request.app.state.tenants:
+            queries.audit(session, tenant.organization_id, email or member_id, "signin.refused",
+                          member_id=member_id, why="not in organization")  # fmt: skip
         await session.commit()
+        which = "any organization" if len(list(request.app.state.tenants)) > 1 else "the organization"
         raise Forbidden(
-            f"Your Hootsuite account ({email or member_id}) is not a member of the organization "
+            f"Your Hootsuite account ({email or member_id}) is not a member of {which} "
             "this dashboard protects. If you should have access, ask your Hootsuite "
             "organization admin to add you.",
             title="This dashboard is not for your account",
         )
+    cipher = request.app.state.cipher
+    pending = {
+        "member_id": member_id, "email": email, "full_name": str(me.get("fullName") or ""),
+        "timezone": str(me.get("timezone") or "UTC"),
+        "company_name": str(me.get("companyName") or ""),
+        "access_token_enc": cipher.encrypt(tokens.access_token),
+        "refresh_token_enc": cipher.encrypt(tokens.refresh_token),
+        "token_expires_at": tokens.expires_at.isoformat() if tokens.expires_at else None,
+        "organizations": [t.organization_id for t in protected],
+    }  # fmt: skip
+    if len(protected) == 1:
+        return await _sign_in(request, session, protected[0], pending)
+    response = render(request, "choose.html", {"organizations": [t.org for t in protected]})
+    request.app.state.login_state.issue_choice(response, pending, _secure(request))
+    return response
+
+
+@router.post("/auth/choose")
+async def choose(
+    request: Request, session: Annotated[AsyncSession, Depends(db_session)]
+) -> Response:
+    """A member of several protected organizations picked one (the choice cookie, signed and
+    short-lived, lists the ones they may pick)."""
+    pending = request.app.state.login_state.read_choice(request)
+    form = await request.form()
+    chosen = str(form.get("organization") or "")
+    if pending is None:
+        raise SignInFailed("This choice has expired. Sign in again.")
+    if chosen not in pending["organizations"]:
+        raise Forbidden("Pick one of the organizations listed.", title="Not allowed")
+    tenant = await tenant_of(request, chosen)
+    return await _sign_in(request, session, tenant, pending)
+
+
+async def _sign_in(
+    request: Request, session: AsyncSession, tenant: Tenant, pending: dict[str, Any]
+) -> Response:
+    member_id, email = pending["member_id"], pending["email"]
     try:
-        membership = await request.app.state.membership.check(member_id)
+        membership = await tenant.membership.check(member_id)
     except MembershipUnavailable as exc:
         raise Unavailable(f"Hootsuite could not list your teams ({exc}). Sign in again.") from exc
-
+    org_id = tenant.organization_id
     profile = {
         "member_id": member_id,
         "email": email,
-        "full_name": str(me.get("fullName") or ""),
-        "timezone": str(me.get("timezone") or "UTC"),
+        "full_name": pending["full_name"],
+        "timezone": pending["timezone"],
         "emergency": membership.emergency,
     }
-    await queries.ensure_organization(session, settings.organization_id, settings.emergency_team_id)
     if membership.emergency:
-        cipher = request.app.state.cipher
+        expires = pending["token_expires_at"]
         await queries.upsert_user(
-            session,
-            settings.organization_id,
-            member_id,
-            email=email,
-            full_name=profile["full_name"],
-            company_name=str(me.get("companyName") or ""),
-            timezone=profile["timezone"],
-            access_token_enc=cipher.encrypt(tokens.access_token),
-            refresh_token_enc=cipher.encrypt(tokens.refresh_token),
-            token_expires_at=tokens.expires_at,
-        )
-    queries.audit(
-        session,
-        settings.organization_id,
-        email or member_id,
-        "signin",
-        member_id=member_id,
-        emergency=membership.emergency,
-    )
-    token = await sessions.create(session, settings.organization_id, profile)
+            session, org_id, member_id, email=email, full_name=pending["full_name"],
+            company_name=pending["company_name"], timezone=pending["timezone"],
+            access_token_enc=pending["access_token_enc"],
+            refresh_token_enc=pending["refresh_token_enc"],
+            token_expires_at=datetime.fromisoformat(expires) if expires else None,
+        )  # fmt: skip
+    queries.audit(session, org_id, email or member_id, "signin", member_id=member_id,
+                  emergency=membership.emergency)  # fmt: skip
+    token = await sessions.create(session, org_id, profile)
     await session.commit()
-    log.info("signed in", extra={"member_id": member_id, "emergency": membership.emergency})
+    log.info("signed in", extra={"member_id": member_id, "emergency": membership.emergency,
+                                 "organization_id": org_id})  # fmt: skip
     response = RedirectResponse("/", status_code=303)
     sessions.set_cookie(response, token, _secure(request))
     request.app.state.login_state.clear(response, _secure(request))
@@ -188,7 +216,7 @@ async def logout(
     who: Annotated[Viewer, Depends(member_actor)],
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> Response:
-    queries.audit(session, request.app.state.settings.organization_id, who.label, "signout")
+    queries.audit(session, who.organization_id, who.label, "signout")
     await sessions.revoke(session, sessions.cookie_token(request))
     await session.commit()
     response = RedirectResponse("/", status_code=303)

@@ -13,7 +13,14 @@ from empause.domain.model import PrescreenDecision
 from empause.platforms.membership import MembershipUnavailable
 from empause.prescreen.queries import list_decisions
 from empause.web import actions, queries, status
-from empause.web.deps import Viewer, db_session, emergency_actor, optional_viewer, viewer
+from empause.web.deps import (
+    Viewer,
+    db_session,
+    emergency_actor,
+    optional_viewer,
+    tenant_of,
+    viewer,
+)
 from empause.web.templating import render
 
 router = APIRouter()
@@ -23,27 +30,30 @@ CONFIRM_WORD = "PAUSE"
 async def can_act(request: Request, who: Viewer) -> bool:
     """Whether to show the controls (display only: every action re-checks on the server)."""
     try:
-        return (await request.app.state.membership.check(who.member_id, max_age=60)).emergency
+        tenant = await tenant_of(request, who.organization_id)
+        return (await tenant.membership.check(who.member_id, max_age=60)).emergency
     except MembershipUnavailable:
         return who.emergency
 
 
 async def page_context(request: Request, session: AsyncSession, who: Viewer) -> dict[str, Any]:
-    settings = request.app.state.settings
-    org_id = settings.organization_id
+    tenant = await tenant_of(request, who.organization_id)
+    org = tenant.org
+    org_id = org.organization_id
     state = await status.current(session, org_id)
     operation = state["operation"]  # the latest pause/resume, already read with the status
     entries = await queries.journal(session, operation["id"]) if operation else []
     return {
         "status": state,
         "entries": entries,
-        "profiles": await request.app.state.profile_names.get(),
+        "organization": org,
+        "profiles": await tenant.profile_names.get(),
         "held": await list_decisions(session, org_id, PrescreenDecision.HELD),
         "can_act": await can_act(request, who),
         "confirm_word": CONFIRM_WORD,
         "defaults": {
-            "horizon": _days(settings.horizon.total_seconds()),
-            "shift": _days(settings.shift.total_seconds()),
+            "horizon": _days(org.horizon.total_seconds()),
+            "shift": _days(org.shift.total_seconds()),
         },
     }
 
@@ -99,7 +109,9 @@ async def pause(
         context = await page_context(request, session, who)
         context.update(problems=problems, form=form)
         return render(request, "pause.html", context, status_code=422)
-    actions.start_pause(request.app.state, session, body, who.label, "dashboard")
+    actions.start_pause(
+        await tenant_of(request, who.organization_id), session, body, who.label, "dashboard"
+    )
     await session.commit()
     return RedirectResponse("/?started=pause#progress", status_code=303)
 
@@ -119,7 +131,9 @@ async def resume(
             problems=["Choose whether to restore the original times or keep the new ones."]
         )
         return render(request, "dashboard.html", context, status_code=422)
-    actions.start_resume(request.app.state, session, body, who.label, "dashboard")
+    actions.start_resume(
+        await tenant_of(request, who.organization_id), session, body, who.label, "dashboard"
+    )
     await session.commit()
     return RedirectResponse("/?started=resume#progress", status_code=303)
 

@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from empause.web import status
-from empause.web.deps import Viewer, viewer
+from empause.web.deps import Viewer, tenant_of, viewer
 from empause.web.errors import WebError
 
 router = APIRouter()
@@ -51,6 +51,7 @@ async def status_events(
     request: Request, who: Annotated[Viewer, Depends(viewer)]
 ) -> StreamingResponse:
     app = request.app
+    tenant = await tenant_of(request, who.organization_id)
     open_streams: dict[int, int] = app.state.event_streams
     if open_streams.get(who.session_id, 0) >= STREAMS_PER_SESSION:
         raise TooManyStreams(
@@ -72,7 +73,7 @@ async def status_events(
         while time.monotonic() - started < STREAM_SECONDS and not app.state.stopping.is_set():
             if await request.is_disconnected():
                 return
-            payload = json.dumps(await status.snapshot(app.state), sort_keys=True)
+            payload = json.dumps(await status.snapshot(tenant), sort_keys=True)
             if payload != last:
                 yield f"event: status\ndata: {payload}\n\n"
                 last, last_sent = payload, time.monotonic()

@@ -21,12 +21,13 @@ router = APIRouter()
 async def _page(
     request: Request,
     session: AsyncSession,
+    organization_id: str,
     *,
     new_key: str | None = None,
     problems: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    keys = await queries.api_keys(session, request.app.state.settings.organization_id)
+    keys = await queries.api_keys(session, organization_id)
     return render(
         request,
         "keys.html",
@@ -41,7 +42,7 @@ async def keys_page(
     who: Annotated[Viewer, Depends(viewer)],
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> Response:
-    return await _page(request, session)
+    return await _page(request, session, who.organization_id)
 
 
 @router.post("/keys")
@@ -56,18 +57,18 @@ async def create_key(
         return await _page(
             request,
             session,
+            who.organization_id,
             problems=[
                 f"Name: give the key a name of 1 to {queries.API_KEY_NAME_MAX} characters (e.g. 'alerting')."
             ],
             status_code=422,
         )
-    settings = request.app.state.settings
-    user = await queries.user_by_member(session, who.member_id)
+    user = await queries.user_by_member(session, who.organization_id, who.member_id)
     if user is None:  # an emergency member always has an account; be clear if not
         raise WebError("Sign out and sign in again to finish setting up your account.")
     key, prefix, key_hash = crypto.new_api_key()
     api_key = ApiKey(
-        organization_id=settings.organization_id,
+        organization_id=who.organization_id,
         name=name,
         prefix=prefix,
         key_hash=key_hash,
@@ -75,11 +76,11 @@ async def create_key(
     )
     session.add(api_key)
     queries.audit(
-        session, settings.organization_id, who.label, "apikey.created", name=name, prefix=prefix
+        session, who.organization_id, who.label, "apikey.created", name=name, prefix=prefix
     )
     await session.commit()
     # Shown once, in this response only; never stored in the clear.
-    return await _page(request, session, new_key=key, status_code=201)
+    return await _page(request, session, who.organization_id, new_key=key, status_code=201)
 
 
 @router.post("/keys/{key_id}/revoke")
@@ -89,15 +90,14 @@ async def revoke_key(
     who: Annotated[Viewer, Depends(emergency_actor)],
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> Response:
-    settings = request.app.state.settings
     api_key = await session.get(ApiKey, key_id)
-    if api_key is None or api_key.organization_id != settings.organization_id:
+    if api_key is None or api_key.organization_id != who.organization_id:
         raise WebError("No such API key.", status=404, title="Not found")
     if api_key.revoked_at is None:
         queries.revoke(api_key)
         queries.audit(
             session,
-            settings.organization_id,
+            who.organization_id,
             who.label,
             "apikey.revoked",
             name=api_key.name,
