@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -31,8 +31,8 @@ async def rows(database_url: str, query: str, *params: Any) -> list[tuple[Any, .
         return await cursor.fetchall()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], Awaitable[bool]], within: float) -> None:
+    deadline = time.monotonic() + within
     while not await check():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.1)
@@ -94,7 +94,7 @@ async def test_operations_run_one_at_a_time_per_organization_organizations_in_pa
             done = await rows(jobs_database_url, "SELECT count(*) FROM completions")
             return bool(done[0][0] == 6)
 
-        await eventually(six_completed, timeout=20)
+        await eventually(six_completed, within=20)
 
     calls = await rows(
         jobs_database_url,
@@ -105,7 +105,7 @@ async def test_operations_run_one_at_a_time_per_organization_organizations_in_pa
     for organization_id, started, finished in calls:
         by_organization[organization_id].append((started, finished))
     for intervals in by_organization.values():  # never two at once in one organization
-        for (_, finished), (started, _) in zip(intervals, intervals[1:], strict=False):
+        for (_, finished), (started, _) in itertools.pairwise(intervals):
             assert started >= finished
     overlaps = [  # while the two organizations run side by side
         (a, b)
@@ -147,7 +147,7 @@ async def test_a_failed_operation_is_retried_after_a_delay(jobs_database_url: st
         async def completed() -> bool:
             return bool(await rows(jobs_database_url, "SELECT 1 FROM completions"))
 
-        await eventually(completed, timeout=15)
+        await eventually(completed, within=15)
     calls = await rows(jobs_database_url, "SELECT started_at FROM calls ORDER BY id")
     assert len(calls) == 2
     assert (calls[1][0] - calls[0][0]).total_seconds() >= settings.retry_delay(0)
@@ -166,23 +166,23 @@ async def test_paused_organizations_are_swept_periodically(jobs_database_url: st
             )
             return len(swept) == 2
 
-        await eventually(both_swept_twice, timeout=10)
+        await eventually(both_swept_twice, within=10)
 
 
 async def test_a_killed_workers_operation_is_finished_by_another_worker(
     jobs_database_url: str, tmp_path: Path
 ) -> None:
-    steps, step_seconds = 8, 0.5
+    steps, step_seconds = 6, 0.4
     await create_tables(jobs_database_url)
     queue = ProcrastinateQueue(jobs_database_url, RecordingHandlers(jobs_database_url))
     await queue.open()
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.jobs.fake_worker", jobs_database_url]
-            + [str(steps), str(step_seconds)],
+        await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "tests.jobs.fake_worker", jobs_database_url),
+            *(str(steps), str(step_seconds)),
             cwd=ROOT,
             stdout=(tmp_path / f"worker{n}.log").open("w"),
-            stderr=subprocess.STDOUT,
+            stderr=asyncio.subprocess.STDOUT,
         )
         for n in (1, 2)
     ]
@@ -192,13 +192,13 @@ async def test_a_killed_workers_operation_is_finished_by_another_worker(
             up = await rows(jobs_database_url, "SELECT count(*) FROM procrastinate_workers")
             return bool(up[0][0] == 2)
 
-        await eventually(both_workers_up, timeout=20)
+        await eventually(both_workers_up, within=20)
         await queue.defer_operation("a", 1)
 
         async def two_steps_done() -> bool:
             return len(await rows(jobs_database_url, "SELECT 1 FROM progress")) >= 2
 
-        await eventually(two_steps_done, timeout=10)
+        await eventually(two_steps_done, within=10)
         [(victim,)] = await rows(jobs_database_url, "SELECT DISTINCT pid FROM progress")
         os.kill(victim, signal.SIGKILL)
         [(killed_at,)] = await rows(jobs_database_url, "SELECT clock_timestamp()")
@@ -206,17 +206,16 @@ async def test_a_killed_workers_operation_is_finished_by_another_worker(
         async def completed() -> bool:
             return bool(await rows(jobs_database_url, "SELECT 1 FROM completions"))
 
-        await eventually(completed, timeout=20)
+        await eventually(completed, within=20)
         await asyncio.sleep(1)  # a second completion would show up by now
         completions = await rows(jobs_database_url, "SELECT pid, at FROM completions")
         progress = await rows(jobs_database_url, "SELECT step, pid, at FROM progress ORDER BY at")
     finally:
         await queue.close()
         for process in processes:
-            if process.poll() is None:
+            if process.returncode is None:
                 process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
+        await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), 20)
 
     survivor = next(p.pid for p in processes if p.pid != victim)
     [(completed_by, completed_at)] = completions  # exactly one completion

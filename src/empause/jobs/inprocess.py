@@ -7,7 +7,6 @@ keeps it, and recovery at start-up finishes it."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable

@@ -21,7 +21,7 @@ def conninfo(database_url: str) -> str:
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
         raise ValueError(f"jobs in a database need PostgreSQL, not {url.get_backend_name()}")
-    params: dict[str, object] = {
+    params: dict[str, str | int | None] = {
         "host": url.host,
         "port": url.port,
         "user": url.username,
@@ -30,7 +30,7 @@ def conninfo(database_url: str) -> str:
     }
     for key, value in url.query.items():
         params[_OPTION_NAMES.get(key, key)] = value if isinstance(value, str) else value[-1]
-    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
+    return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
 async def ensure_schema(dsn: str) -> bool:

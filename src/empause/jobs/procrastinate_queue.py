@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from typing import Any
 
 from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
@@ -142,7 +144,7 @@ class ProcrastinateQueue:
         try:
             await self.app.run_worker_async(
                 concurrency=concurrency,
-                name=name,
+                name=name or f"empause-{socket.gethostname()}-{os.getpid()}",
                 install_signal_handlers=install_signal_handlers,
                 update_heartbeat_interval=self.settings.heartbeat_interval,
                 stalled_worker_timeout=self.settings.stalled_after,
