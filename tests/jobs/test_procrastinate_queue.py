@@ -58,6 +58,37 @@ async def worker(
         await queue.close()
 
 
+async def start_workers(
+    database_url: str, logs: Path, steps: int, step_seconds: float
+) -> list[asyncio.subprocess.Process]:
+    """Two worker processes (``tests.jobs.fake_worker``), once both are registered."""
+    processes = [
+        await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "tests.jobs.fake_worker", database_url),
+            *(str(steps), str(step_seconds)),
+            cwd=ROOT,
+            stdout=(logs / f"worker{n}.log").open("w"),
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        for n in (1, 2)
+    ]
+
+    async def both_workers_up() -> bool:
+        up = await rows(database_url, "SELECT count(*) FROM procrastinate_workers")
+        return bool(up[0][0] == 2)
+
+    await eventually(both_workers_up, within=20)
+    return processes
+
+
+async def stop_workers(processes: list[asyncio.subprocess.Process]) -> None:
+    for process in processes:
+        if process.returncode is None:
+            process.send_signal(signal.SIGCONT)
+            process.terminate()
+    await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), 20)
+
+
 def test_conninfo_from_our_sqlalchemy_url() -> None:
     dsn = conninfo("postgresql+asyncpg://me:s3cret@db.internal:6543/empause?ssl=require")
     assert psycopg.conninfo.conninfo_to_dict(dsn) == {
@@ -176,23 +207,9 @@ async def test_a_killed_workers_operation_is_finished_by_another_worker(
     await create_tables(jobs_database_url)
     queue = ProcrastinateQueue(jobs_database_url, RecordingHandlers(jobs_database_url))
     await queue.open()
-    processes = [
-        await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "tests.jobs.fake_worker", jobs_database_url),
-            *(str(steps), str(step_seconds)),
-            cwd=ROOT,
-            stdout=(tmp_path / f"worker{n}.log").open("w"),
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        for n in (1, 2)
-    ]
+    processes = await start_workers(jobs_database_url, tmp_path, steps, step_seconds)
     try:
 
-        async def both_workers_up() -> bool:
-            up = await rows(jobs_database_url, "SELECT count(*) FROM procrastinate_workers")
-            return bool(up[0][0] == 2)
-
-        await eventually(both_workers_up, within=20)
         await queue.defer_operation("a", 1)
 
         async def two_steps_done() -> bool:
@@ -212,10 +229,7 @@ async def test_a_killed_workers_operation_is_finished_by_another_worker(
         progress = await rows(jobs_database_url, "SELECT step, pid, at FROM progress ORDER BY at")
     finally:
         await queue.close()
-        for process in processes:
-            if process.returncode is None:
-                process.terminate()
-        await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), 20)
+        await stop_workers(processes)
 
     survivor = next(p.pid for p in processes if p.pid != victim)
     [(completed_by, completed_at)] = completions  # exactly one completion
@@ -227,3 +241,62 @@ async def test_a_killed_workers_operation_is_finished_by_another_worker(
     print(f"takeover {takeover:.2f} s after SIGKILL, finished {finish:.2f} s after it")
     assert finish < 15
 
+
+
+async def test_a_frozen_workers_operation_is_not_run_twice_at_once(
+    jobs_database_url: str, tmp_path: Path
+) -> None:
+    """A worker that stops heartbeating but is alive (SIGSTOP: a frozen VM, a long pause)
+    has its job put back and fetched by another worker, which waits for the frozen one's
+    organization lock instead of running the operation beside it."""
+    steps, step_seconds = 6, 0.4
+    await create_tables(jobs_database_url)
+    queue = ProcrastinateQueue(jobs_database_url, RecordingHandlers(jobs_database_url))
+    await queue.open()
+    processes = await start_workers(jobs_database_url, tmp_path, steps, step_seconds)
+    try:
+        await queue.defer_operation("a", 1)
+
+        async def two_steps_done() -> bool:
+            return len(await rows(jobs_database_url, "SELECT 1 FROM progress")) >= 2
+
+        await eventually(two_steps_done, within=10)
+        [(frozen,)] = await rows(jobs_database_url, "SELECT DISTINCT pid FROM progress")
+        os.kill(frozen, signal.SIGSTOP)
+
+        async def taken_over() -> bool:  # put back and fetched by the other worker
+            jobs = await rows(
+                jobs_database_url,
+                "SELECT 1 FROM procrastinate_jobs WHERE status = 'doing' AND attempts > 0",
+            )
+            return bool(jobs)
+
+        await eventually(taken_over, within=15)
+        await asyncio.sleep(1)
+        calls = await rows(jobs_database_url, "SELECT pid FROM calls")
+        assert calls == [(frozen,)]  # the other worker waits for the organization lock
+        os.kill(frozen, signal.SIGCONT)
+
+        async def both_calls_finished() -> bool:
+            finished = await rows(
+                jobs_database_url, "SELECT 1 FROM calls WHERE finished_at IS NOT NULL"
+            )
+            return len(finished) == 2
+
+        await eventually(both_calls_finished, within=15)
+        completions = await rows(jobs_database_url, "SELECT pid FROM completions")
+        progress = await rows(jobs_database_url, "SELECT step, pid FROM progress ORDER BY at")
+        await queue.defer_operation("b", 1)  # both workers still work
+
+        async def b_completed() -> bool:
+            done = await rows(
+                jobs_database_url, "SELECT 1 FROM completions WHERE organization_id = 'b'"
+            )
+            return bool(done)
+
+        await eventually(b_completed, within=10)
+    finally:
+        await queue.close()
+        await stop_workers(processes)
+    assert completions == [(frozen,)]
+    assert progress == [(step, frozen) for step in range(steps)]
