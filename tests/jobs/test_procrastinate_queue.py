@@ -31,6 +31,11 @@ async def rows(database_url: str, query: str, *params: Any) -> list[tuple[Any, .
         return await cursor.fetchall()
 
 
+async def execute(database_url: str, statement: str) -> None:
+    async with await psycopg.AsyncConnection.connect(conninfo(database_url)) as db:
+        await db.execute(statement)  # type: ignore[arg-type]  # a literal in each test
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], within: float) -> None:
     deadline = time.monotonic() + within
     while not await check():
@@ -300,3 +305,31 @@ async def test_a_frozen_workers_operation_is_not_run_twice_at_once(
         await stop_workers(processes)
     assert completions == [(frozen,)]
     assert progress == [(step, frozen) for step in range(steps)]
+
+
+async def test_a_worker_that_stops_on_a_database_error_starts_again(
+    jobs_database_url: str, tmp_path: Path
+) -> None:
+    """procrastinate stops a worker whose heartbeat fails; ``run_worker`` starts it again."""
+    await create_tables(jobs_database_url)
+    queue = ProcrastinateQueue(jobs_database_url, RecordingHandlers(jobs_database_url))
+    await queue.open()
+    processes = await start_workers(jobs_database_url, tmp_path, 1, 0.0)
+    try:
+        # Heartbeats fail while procrastinate's table of workers is missing.
+        await execute(jobs_database_url, "ALTER TABLE procrastinate_workers RENAME TO gone")
+        await asyncio.sleep(3)
+        await execute(jobs_database_url, "ALTER TABLE gone RENAME TO procrastinate_workers")
+        await queue.defer_operation("a", 1)
+
+        async def completed() -> bool:
+            return bool(await rows(jobs_database_url, "SELECT 1 FROM completions"))
+
+        await eventually(completed, within=15)
+        assert all(process.returncode is None for process in processes)
+    finally:
+        await queue.close()
+        await stop_workers(processes)
+    assert all(process.returncode == 0 for process in processes)
+    logs = "".join((tmp_path / f"worker{n}.log").read_text() for n in (1, 2))
+    assert logs.count("worker stopped; starting again") >= 2

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 from typing import Any
 
@@ -165,10 +166,45 @@ async def run_worker(
     settings: JobSettings | None = None,
     name: str | None = None,
 ) -> None:
-    """Run one worker process until SIGTERM or SIGINT (``empause worker``)."""
+    """Run one worker process until SIGTERM or SIGINT (``empause worker``).
+
+    The running jobs finish before it returns. A worker that stops on its own (the
+    database went away: procrastinate stops a worker whose heartbeat or listener fails)
+    is started again after ``settings.restart_delay``.
+    """
     queue = ProcrastinateQueue(database_url, handlers, settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stopping.set)
+    try:
+        while not stopping.is_set():
+            try:
+                await _work_until(queue, stopping, concurrency=concurrency, name=name)
+            except Exception:
+                logger.exception("worker failed")
+            if not stopping.is_set():
+                logger.error("worker stopped; starting again in %s s", queue.settings.restart_delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), queue.settings.restart_delay)
+    finally:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(number)
+
+
+async def _work_until(
+    queue: ProcrastinateQueue, stopping: asyncio.Event, *, concurrency: int, name: str | None
+) -> None:
     await queue.open()
     try:
-        await queue.run_worker(concurrency=concurrency, name=name)
+        work = asyncio.create_task(
+            queue.run_worker(concurrency=concurrency, name=name, install_signal_handlers=False)
+        )
+        stop = asyncio.create_task(stopping.wait())
+        await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        work.cancel()  # a graceful stop: running jobs finish first
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
     finally:
         await queue.close()
