@@ -64,13 +64,13 @@ async def worker(
 
 
 async def start_workers(
-    database_url: str, logs: Path, steps: int, step_seconds: float
+    database_url: str, logs: Path, steps: int, step_seconds: float, *options: str
 ) -> list[asyncio.subprocess.Process]:
     """Two worker processes (``tests.jobs.fake_worker``), once both are registered."""
     processes = [
         await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "tests.jobs.fake_worker", database_url),
-            *(str(steps), str(step_seconds)),
+            *(str(steps), str(step_seconds), *options),
             cwd=ROOT,
             stdout=(logs / f"worker{n}.log").open("w"),
             stderr=asyncio.subprocess.STDOUT,
@@ -254,11 +254,13 @@ async def test_a_frozen_workers_operation_is_not_run_twice_at_once(
     """A worker that stops heartbeating but is alive (SIGSTOP: a frozen VM, a long pause)
     has its job put back and fetched by another worker, which waits for the frozen one's
     organization lock instead of running the operation beside it."""
-    steps, step_seconds = 6, 0.4
+    steps, step_seconds, stalled_after = 6, 0.4, "2"
     await create_tables(jobs_database_url)
     queue = ProcrastinateQueue(jobs_database_url, RecordingHandlers(jobs_database_url))
     await queue.open()
-    processes = await start_workers(jobs_database_url, tmp_path, steps, step_seconds)
+    processes = await start_workers(
+        jobs_database_url, tmp_path, steps, step_seconds, stalled_after
+    )
     try:
         await queue.defer_operation("a", 1)
 
