@@ -7,10 +7,11 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from empause.jobs import InProcessQueue, JobSettings
+from empause.jobs import InProcessQueue, JobSettings, job_queue
 
 
 @dataclass
@@ -139,3 +140,13 @@ async def test_stop_cancels_running_jobs(started: list[InProcessQueue]) -> None:
     await asyncio.sleep(0.05)
     await asyncio.wait_for(queue.stop(), timeout=1)
     assert [c.finished for c in handlers.calls] == [None]
+
+
+async def test_job_queue_on_sqlite_runs_jobs_in_process(tmp_path: Path) -> None:
+    handlers = MemoryHandlers()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empause.db'}"
+    async with job_queue(url, handlers, worker=False) as queue:
+        assert isinstance(queue, InProcessQueue)
+        await queue.defer_operation("a", 1)
+        await queue.join()
+    assert [c.operation_id for c in handlers.calls] == [1]

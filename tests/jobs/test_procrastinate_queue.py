@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from empause.jobs import JobSettings, ProcrastinateQueue
+from empause.jobs import JobSettings, ProcrastinateQueue, job_queue
 from empause.jobs.postgres import conninfo, ensure_schema
 from tests.jobs.recording import RecordingHandlers, create_tables
 
@@ -335,3 +335,21 @@ async def test_a_worker_that_stops_on_a_database_error_starts_again(
     assert all(process.returncode == 0 for process in processes)
     logs = "".join((tmp_path / f"worker{n}.log").read_text() for n in (1, 2))
     assert logs.count("worker stopped; starting again") >= 2
+
+
+async def test_job_queue_runs_a_worker_in_this_process_unless_told_not_to(
+    jobs_database_url: str,
+) -> None:
+    await create_tables(jobs_database_url)
+    handlers = RecordingHandlers(jobs_database_url)
+
+    async def completed() -> bool:
+        return bool(await rows(jobs_database_url, "SELECT 1 FROM completions"))
+
+    async with job_queue(jobs_database_url, handlers, worker=False) as queue:
+        assert isinstance(queue, ProcrastinateQueue)
+        await queue.defer_operation("a", 1)
+        await asyncio.sleep(1.5)
+        assert not await completed()
+    async with job_queue(jobs_database_url, handlers) as queue:
+        await eventually(completed, within=10)
