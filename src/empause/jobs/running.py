@@ -1,0 +1,54 @@
+"""The job queue an entry point uses, chosen by the database: procrastinate on PostgreSQL,
+in-process on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.engine import make_url
+
+from empause.jobs.inprocess import InProcessQueue
+from empause.jobs.ports import Handlers, JobQueue
+from empause.jobs.procrastinate_queue import ProcrastinateQueue
+from empause.jobs.settings import JobSettings
+
+
+@contextlib.asynccontextmanager
+async def job_queue(
+    database_url: str,
+    handlers: Handlers,
+    *,
+    worker: bool = True,
+    concurrency: int = 4,
+    settings: JobSettings | None = None,
+) -> AsyncIterator[JobQueue]:
+    """The queue for this database, open for the block; with ``worker`` (``empause serve``
+    without ``--no-worker``) a worker runs in this process meanwhile, its running jobs
+    finishing when the block ends. On SQLite jobs always run in this process."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        local = InProcessQueue(handlers, settings)
+        await local.start()
+        try:
+            yield local
+        finally:
+            await local.stop()
+        return
+    queue = ProcrastinateQueue(database_url, handlers, settings)
+    await queue.open()
+    running = (
+        asyncio.create_task(
+            queue.run_worker(concurrency=concurrency, install_signal_handlers=False)
+        )
+        if worker
+        else None
+    )
+    try:
+        yield queue
+    finally:
+        if running is not None:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        await queue.close()
