@@ -32,28 +32,30 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from sqlalchemy import select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import httpx
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
-from benchmarks.chaos_soak import check  # noqa: E402
-from benchmarks.processes import EMPAUSE, free_port, wait_ready  # noqa: E402
-from empause.bootstrap import Services  # noqa: E402
-from empause.config import Settings  # noqa: E402
-from empause.domain.organization import PlatformName  # noqa: E402
-from empause.domain.timeutil import parse_time  # noqa: E402
-from empause.jobs import ProcrastinateQueue  # noqa: E402
-from empause.jobs.handlers import EngineHandlers  # noqa: E402
-from empause.platforms.hootsuite.adapter import PAGE_LIMIT  # noqa: E402
-from empause.sandbox import seed  # noqa: E402
-from empause.store import organizations  # noqa: E402
-from empause.store.db import make_engine  # noqa: E402
-from empause.store.models import Operation  # noqa: E402
+from benchmarks.chaos_soak import check
+from benchmarks.processes import EMPAUSE, free_port, wait_ready
+from empause.bootstrap import Services
+from empause.config import Settings
+from empause.domain.organization import PlatformName
+from empause.domain.timeutil import parse_time
+from empause.jobs import ProcrastinateQueue
+from empause.jobs.handlers import EngineHandlers
+from empause.platforms.hootsuite.adapter import PAGE_LIMIT
+from empause.sandbox import seed
+from empause.store import organizations
+from empause.store.db import make_engine
+from empause.store.models import Operation
 
 RATE = 20
 LATENCY_MS = 150
-HORIZON = "60d"  # the seed spreads messages over 30 days: every scheduled one is in scope
-SHIFT = timedelta(days=7)
+# The seed spreads messages over 30 days: every scheduled one is in scope, and each copy
+# lands one window later, outside it.
+WINDOW = "40d"
+SHIFT = timedelta(days=40)
 KILL_AFTER = 2.0
 POSTGRES = os.environ.get(
     "EMPAUSE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -86,7 +88,7 @@ class World:
         )
         port = free_port()
         self.sandbox_url = f"http://127.0.0.1:{port}"
-        self.log = open(workdir / f"{self.name}.log", "w")  # noqa: SIM115
+        self.log = open(workdir / f"{self.name}.log", "w")
         self.sandbox = subprocess.Popen(
             [EMPAUSE, "sandbox", "--seed", "demo", "--port", str(port),
              "--organizations", str(orgs), "--messages", str(messages),
@@ -176,7 +178,9 @@ async def run(orgs: int, messages: int, workers: int, concurrency: int, kill: bo
         pressed = time.monotonic()
         pressed_wall = time.time()
         begun = await asyncio.gather(*(
-            services.engine(org).begin_pause("Benchmark emergency", "bench", horizon=HORIZON)
+            services.engine(org).begin_pause(
+                "Benchmark emergency", "bench", horizon=WINDOW, shift=WINDOW
+            )
             for org in configs
         ))  # fmt: skip
         for org, started in zip(configs, begun, strict=True):

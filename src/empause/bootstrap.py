@@ -18,11 +18,20 @@ from empause.config import Settings
 from empause.domain.organization import OrganizationConfig, PlatformName
 from empause.domain.timeutil import utcnow
 from empause.engine.service import Engine
+from empause.jobs.settings import JobSettings
 from empause.platforms.port import Platform
 from empause.store import organizations
 from empause.store.db import Database
 from empause.store.migrate import upgrade
 from empause.web.crypto import TokenCipher
+
+
+def job_settings(settings: Settings) -> JobSettings:
+    """Background work's timings from the installation's settings."""
+    asked = int(settings.sweep_interval.total_seconds())
+    # A periodic job fires on a clock that divides the minute or the hour.
+    fits = [s for s in (*range(1, 61), *range(120, 3601, 60)) if 3600 % s == 0 and s <= asked]
+    return JobSettings(sweep_interval=max(fits, default=1))
 
 
 class UnknownOrganization(LookupError):

@@ -61,21 +61,30 @@ def sandbox(
 @app.command()
 def pause(
     reason: Annotated[str, typer.Option(help="Why: shown in the banner and the audit log.")],
-    strategy: Annotated[str, typer.Option(help="shift or hold.")] = "shift",
-    horizon: Annotated[str, typer.Option(help="Window to clear, e.g. 7d.")] = "7d",
-    shift: Annotated[str, typer.Option(help="How far to move each message, e.g. 7d.")] = "7d",
+    strategy: Annotated[
+        str | None, typer.Option(help="shift or hold [default: the organization's, shift]")
+    ] = None,
+    horizon: Annotated[
+        str | None, typer.Option(help="Window to clear [default: the organization's, 7d]")
+    ] = None,
+    shift: Annotated[
+        str | None, typer.Option(help="How far to move each message [default: 7d]")
+    ] = None,
     by: Annotated[str, typer.Option(help="Who pressed the button (audit log).")] = "cli",
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     org: Annotated[
         str | None, typer.Option("--org", help="Organization id (default: the only one).")
     ] = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Record the pause, hand it to the workers, return.")
+    ] = False,
 ) -> None:
     """Pause the organization: move every scheduled message out of the window."""
     from empause.engine.commands import pause_command
 
     pause_command(
         reason=reason, strategy=strategy, horizon=horizon, shift=shift, by=by, as_json=json,
-        org=org,
+        org=org, wait=not no_wait,
     )  # fmt: skip
 
 
@@ -107,22 +116,48 @@ def status(
     status_command(as_json=json, org=org)
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-) -> None:
-    """Run the web app: dashboard, JSON API, webhook receiver, background workers."""
+def _refuse_bad_secrets(what: str) -> None:
     from empause.config import get_settings, secret_problems
-    from empause.web.server import run
 
     problems = secret_problems(get_settings())
     if problems:
         for problem in problems:
             typer.echo(f"error: {problem}", err=True)
-        typer.echo("error: refusing to serve with missing or public secrets", err=True)
+        typer.echo(f"error: refusing to {what} with missing or public secrets", err=True)
         raise typer.Exit(2)
-    run(host=host, port=port)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Leave background work to `empause worker`.")
+    ] = False,
+) -> None:
+    """Run the web app: dashboard, JSON API, webhook receiver, and a background worker."""
+    from empause.web.server import run
+
+    _refuse_bad_secrets("serve")
+    run(host=host, port=port, background=not no_worker)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Jobs (organizations) run at once.")
+    ] = 10,
+) -> None:
+    """Run a background worker: operations, sweeps, webhook inboxes (any number may run)."""
+    import asyncio
+
+    from empause.config import get_settings
+    from empause.web import logs
+    from empause.worker import work
+
+    _refuse_bad_secrets("run a worker")
+    logs.configure()
+    asyncio.run(work(get_settings(), concurrency))
 
 
 @app.command()

@@ -41,13 +41,10 @@ async def _verify(services: Services, org: OrganizationConfig) -> None:
     """The platform knows the organization, lets us in, and has the emergency team."""
     platform = services.platform(org)
     try:
-        await platform.member_team_ids("0")  # any call: proves the credentials
-        client: Any = getattr(platform, "client", None)
-        if org.platform == PlatformName.HOOTSUITE and client is not None:
-            teams = await client.organization_teams(org.organization_id)
-            if org.emergency_team_id not in {str(t.get("id")) for t in teams}:
-                _fail(EXIT_USAGE, f"organization {org.organization_id} has no team "
-                      f"{org.emergency_team_id} on Hootsuite; check --emergency-team")  # fmt: skip
+        teams = await platform.team_ids()  # also proves the credentials
+        if org.emergency_team_id not in teams:
+            _fail(EXIT_USAGE, f"organization {org.organization_id} has no team "
+                  f"{org.emergency_team_id} on {org.platform}; check --emergency-team")  # fmt: skip
     except AuthError as exc:
         _fail(EXIT_AUTH, f"{org.platform} refused the credentials for organization "
               f"{org.organization_id} ({exc}): is the app installed there?")  # fmt: skip
@@ -75,7 +72,7 @@ def add(platform: str, organization_id: str | None, team: str, name: str,
 
     async def work(services: Services) -> dict[str, Any]:
         credentials = {"access_token": access_token} if access_token else {}
-        org_id = organization_id or ""
+        org_id = organizations.check_id(organization_id or "")
         sealed = services.seal_credentials(credentials) if credentials else None
         config = OrganizationConfig(org_id, chosen, team.strip(), name=name)
         services.remember_connection(org_id, base_url, sealed)

@@ -181,14 +181,18 @@ def _figures(result: dict[str, Any]) -> str:
 
 
 def pause_command(
-    reason: str, strategy: str, horizon: str, shift: str, by: str, as_json: bool,
-    org: str | None = None,
+    reason: str, strategy: str | None, horizon: str | None, shift: str | None, by: str,
+    as_json: bool,
+    org: str | None = None, wait: bool = True,
 ) -> None:  # fmt: skip
     try:
         validation.pause_parameters(reason, strategy, horizon, shift)
     except validation.InvalidParameter as exc:
         _fail(EXIT_USAGE, f"invalid --{exc.field}: {exc.message}")
     settings = _settings()
+
+    if not wait:
+        return _pause_no_wait(settings, reason, strategy, horizon, shift, by, as_json, org)
 
     async def action(engine: Engine, progress: Any) -> dict[str, Any]:
         return await engine.pause(reason, by, strategy, horizon, shift, progress)
@@ -201,6 +205,34 @@ def pause_command(
     _emit(result, as_json, headline)
     if result.get("failed"):
         typer.echo(f"warning: {result['failed']} message(s) failed: see `empause status`", err=True)
+
+
+def _pause_no_wait(
+    settings: Settings, reason: str, strategy: str | None, horizon: str | None,
+    shift: str | None, by: str,
+    as_json: bool, org: str | None,
+) -> None:  # fmt: skip
+    """Record the pause and hand it to the workers; print the operation and return."""
+    from empause.jobs import defer_operation
+
+    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
+        begun = await engine.begin_pause(reason, by, strategy, horizon, shift)
+        queued = False
+        if begun.operation_id is not None and not begun.already:
+            queued = await defer_operation(
+                settings.database_url, engine.organization_id, begun.operation_id
+            )
+        return {"operation": begun.operation_id, "already_paused": begun.already,
+                "organization": engine.organization_id, "queued": queued}  # fmt: skip
+
+    result = _run(settings, action, org=org, platform=False)
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=True))
+        return
+    state = "already paused" if result["already_paused"] else "pause recorded"
+    where = "queued for the workers" if result["queued"] else "a running serve/worker takes it"
+    typer.echo(f"{state}: operation {result['operation']} of organization "
+               f"{result['organization']} ({where}); follow it with `empause status`")  # fmt: skip
 
 
 def resume_command(restore: str, by: str, as_json: bool, org: str | None = None) -> None:

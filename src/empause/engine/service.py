@@ -322,13 +322,19 @@ class Engine:
             message.scheduled_send_time
         ) < now + (horizon or self.ctx.org.horizon)
 
-    async def sweep(self, window: timedelta | None = None, lock_wait: float = 1.0) -> dict[str, Any]:
+    async def sweep(
+        self, window: timedelta | None = None, lock_wait: float = 1.0, *, operations: bool = True
+    ) -> dict[str, Any]:
         """List [now, now + window) (default: the pause's horizon) and apply the enforcement
-        rule to everything in it. A short `window` is the fast sweep of the next minutes."""
+        rule to everything in it. A short `window` is the fast sweep of the next minutes.
+        Unfinished operations are finished first, or, without `operations`, left to the
+        job that runs them (the sweep then waits for its turn)."""
         if await self._paused() is None:
             return {"paused": False}
         try:
             async with self._lock(wait=lock_wait):
+                if not operations and await self._unfinished():
+                    return {"paused": True, "busy": True}
                 await self._recover_locked(None)
                 state = await self._paused()
                 if state is None:
@@ -367,6 +373,10 @@ class Engine:
         async with self._lock():
             return await self._recover_locked(progress)
 
+    async def _unfinished(self) -> bool:
+        async with self.ctx.db.sessions() as session:
+            return bool(await journal.unfinished_operations(session, self.organization_id))
+
     async def _recover_locked(self, progress: Progress | None) -> list[dict[str, Any]]:
         finished: list[int] = []
         async with self.ctx.db.sessions() as session:
@@ -387,7 +397,7 @@ class Engine:
                     if rest.first() is not None:
                         leftovers = pause  # an enforcement interrupted mid-way
         for op in unfinished:
-            log.warning("continuing unfinished %s operation %s", op.kind, op.id)
+            log.info("running %s operation %s", op.kind, op.id)
             if op.kind == OperationKind.PAUSE.value:
                 await execute_pause(self.ctx, op.id, progress)
             elif op.kind == OperationKind.RESUME.value:

@@ -18,8 +18,8 @@ import socket
 from typing import Any
 
 from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
-from procrastinate.exceptions import AlreadyEnqueued
-from procrastinate.jobs import Job
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Job, Status
 
 from empause.jobs.ports import Handlers
 from empause.jobs.postgres import conninfo, ensure_schema, held_lock
@@ -117,6 +117,12 @@ class ProcrastinateQueue:
             assert job.id is not None
             try:
                 await self.app.job_manager.retry_job(job)
+            except UniqueViolation:
+                # A twin (same queueing lock) already waits to do this work, and this one
+                # would hold the organization's lock before it forever: end this one.
+                await self.app.job_manager.finish_job(job, Status.ABORTED, delete_job=False)
+                logger.warning("stalled job %s replaced by its waiting twin", job.id)
+                continue
             except Exception:  # another worker recovered it first, or it just finished
                 logger.debug("stalled job %s already handled", job.id, exc_info=True)
                 continue
@@ -151,6 +157,9 @@ class ProcrastinateQueue:
                 stalled_worker_timeout=self.settings.stalled_after,
                 fetch_job_polling_interval=self.settings.fetch_polling_interval,
                 delete_jobs="successful",
+                # Stopping: running jobs get a few seconds, then are cancelled (the journal
+                # makes that safe; the operation is handed to a worker again).
+                shutdown_graceful_timeout=self.settings.shutdown_grace,
             )
         finally:
             recovery.cancel()

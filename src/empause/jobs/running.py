@@ -52,3 +52,31 @@ async def job_queue(
             with contextlib.suppress(asyncio.CancelledError):
                 await running
         await queue.close()
+
+
+class _DeferOnly:
+    """Handlers for a process that only defers jobs (the CLI): it never runs one."""
+
+    async def run_operation(self, organization_id: str, operation_id: int) -> None:
+        raise RuntimeError("this process only defers jobs")
+
+    async def sweep(self, organization_id: str) -> None:
+        raise RuntimeError("this process only defers jobs")
+
+    async def paused_organizations(self) -> list[str]:
+        return []
+
+
+async def defer_operation(database_url: str, organization_id: str, operation_id: int) -> bool:
+    """Hand a begun operation to the workers (`empause pause --no-wait`). On SQLite there is
+    no job database: False, and a running `empause serve` or `worker` takes it up within
+    seconds from the journal (it looks for unfinished operations as it renews its watch)."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return False
+    queue = ProcrastinateQueue(database_url, _DeferOnly())
+    await queue.open()
+    try:
+        await queue.defer_operation(organization_id, operation_id)
+    finally:
+        await queue.close()
+    return True

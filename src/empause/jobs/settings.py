@@ -20,6 +20,7 @@ class JobSettings:
     recovery_interval: float = 1.0
     fetch_polling_interval: float = 1.0
     restart_delay: float = 2.0
+    shutdown_grace: float = 5.0
     sweep_interval: int = 60
     retry_first_delay: int = 1
     retry_max_delay: int = 300

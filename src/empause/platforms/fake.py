@@ -183,6 +183,10 @@ class FakePlatform:
         self._call("member_team_ids")
         return set(self.teams.get(member_id, set()))
 
+    async def team_ids(self) -> set[str]:
+        self._call("team_ids")
+        return {team for teams in self.teams.values() for team in teams}
+
     async def profile_names(self) -> dict[str, str]:
         return {p: f"Profile {p}" for p in sorted({m.profile_id for m in self.items.values()})}
 

@@ -109,6 +109,10 @@ class Platform(Protocol):
         """The organization's teams the member belongs to, read from the platform now."""
         ...
 
+    async def team_ids(self) -> set[str]:
+        """The organization's teams (proves the credentials and the organization)."""
+        ...
+
     async def profile_names(self) -> dict[str, str]:
         """Display names of the organization's social profiles (channels), by id."""
         ...

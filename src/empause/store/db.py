@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import event
@@ -45,7 +46,11 @@ def make_engine(url: str, *, transactional_ddl: bool = False) -> AsyncEngine:
             event.listen(engine.sync_engine, "connect", _driver_autocommit)
             event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # Each connection says which process it serves (pg_stat_activity, e.g. a lock's holder).
+    name = f"empause-{os.getpid()}"
+    return create_async_engine(
+        url, pool_pre_ping=True, connect_args={"server_settings": {"application_name": name}}
+    )
 
 
 class Database:

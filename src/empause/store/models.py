@@ -78,6 +78,9 @@ class Organization(Base):
     # SHA-256 of the secret path segment of its webhook URL (None: EMPAUSE_WEBHOOK_SECRET's).
     webhook_secret_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime | None] = mapped_column(default=_now)
+    # The process that watches it (webhook inbox, fast sweeps) until `lease_until`.
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
 

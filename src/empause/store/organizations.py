@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.config import Settings
@@ -191,6 +191,37 @@ async def update_settings(
         raise OrganizationError(f"no organization {organization_id}")
     row.settings = {**(row.settings or {}), **values}
     return row
+
+
+async def claim_lease(
+    session: AsyncSession, organization_id: str, owner: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Take or renew the watch of an organization for `ttl`; False while another live
+    process holds it (one whose lease has not run out)."""
+    result = await session.execute(
+        update(Organization)
+        .where(
+            Organization.id == organization_id,
+            or_(
+                Organization.lease_owner == owner,
+                Organization.lease_until.is_(None),
+                Organization.lease_until < now,
+            ),
+        )
+        .values(lease_owner=owner, lease_until=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release_leases(session: AsyncSession, owner: str) -> None:
+    """A process that stops hands its watches over at once."""
+    await session.execute(
+        update(Organization)
+        .where(Organization.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def by_webhook_secret(

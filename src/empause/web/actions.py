@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -9,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.domain import validation
 from empause.domain.model import Restore, Strategy
-from empause.web import queries
+from empause.engine.lock import Busy
+from empause.web import metrics, queries
+from empause.web.errors import WebError
 from empause.web.tenants import Tenant
 
 
@@ -55,10 +59,11 @@ def _seconds(value: object) -> float | None:
     return value.total_seconds() if isinstance(value, timedelta) else None
 
 
-def start_pause(
+async def start_pause(
     tenant: Tenant, session: AsyncSession, body: PauseRequest, by: str, source: str
-) -> None:
-    """Audit the request, then hand the work to the background runner (returns at once)."""
+) -> int | None:
+    """Audit the request, record the pause and hand it to a worker (returns at once, with
+    the operation; the caller commits the audit)."""
     queries.audit(
         session,
         tenant.organization_id,
@@ -70,19 +75,17 @@ def start_pause(
         shift_s=_seconds(body.shift),
         source=source,
     )
-    tenant.runner.pause(
-        source=source,
-        reason=body.reason,
-        by=by,
-        strategy=body.strategy,
-        horizon=body.horizon,
-        shift=body.shift,
-    )
+    metrics.OPERATIONS.labels("pause", source).inc()
+    with _busy_is_a_conflict():
+        return await tenant.pause(
+            reason=body.reason, by=by, strategy=body.strategy, horizon=body.horizon,
+            shift=body.shift,
+        )  # fmt: skip
 
 
-def start_resume(
+async def start_resume(
     tenant: Tenant, session: AsyncSession, body: ResumeRequest, by: str, source: str
-) -> None:
+) -> int | None:
     queries.audit(
         session,
         tenant.organization_id,
@@ -91,4 +94,16 @@ def start_resume(
         restore=body.restore.value,
         source=source,
     )
-    tenant.runner.resume(source=source, restore=body.restore.value, by=by)
+    metrics.OPERATIONS.labels("resume", source).inc()
+    with _busy_is_a_conflict():
+        return await tenant.resume(body.restore.value, by)
+
+
+@contextmanager
+def _busy_is_a_conflict() -> Iterator[None]:
+    try:
+        yield
+    except Busy as exc:
+        raise WebError(
+            f"{exc} Try again in a moment.", status=409, title="Another request is being recorded"
+        ) from exc

@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from empause.bootstrap import Services
+from empause.bootstrap import Services, job_settings
 from empause.config import Settings, get_settings
+from empause.jobs import job_queue
+from empause.jobs.handlers import EngineHandlers
 from empause.platforms.membership import MAX_TTL
 from empause.web import crypto, sessions, webhooks
 from empause.web.bodylimit import BodyLimit
@@ -37,23 +39,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     services = Services(settings)
     await services.start()
-    tenants = Tenants(
-        services, membership_ttl=app.state.membership_ttl, background=app.state.background
-    )
-    http = httpx.AsyncClient(timeout=10.0)
-    state = app.state
-    state.services, state.db, state.http, state.tenants = services, services.db, http, tenants
-    state.stopping = asyncio.Event()
-    await tenants.start()
-    log.info("started", extra={"organizations": [t.organization_id for t in tenants]})
-    try:
-        yield
-    finally:
-        state.stopping.set()
-        await tenants.stop()
-        await http.aclose()
-        await services.aclose()
-        log.info("stopped")
+    background = app.state.background
+    async with job_queue(
+        settings.database_url, EngineHandlers(services), worker=background,
+        settings=job_settings(settings),
+    ) as queue:  # fmt: skip
+        tenants = Tenants(
+            services, queue, membership_ttl=app.state.membership_ttl, background=background
+        )
+        http = httpx.AsyncClient(timeout=10.0)
+        state = app.state
+        state.services, state.db, state.http, state.tenants = services, services.db, http, tenants
+        state.stopping = asyncio.Event()
+        await tenants.start()
+        log.info("started", extra={"organizations": [t.organization_id for t in tenants]})
+        try:
+            yield
+        finally:
+            state.stopping.set()
+            await tenants.stop()
+            await http.aclose()
+    await services.aclose()
+    log.info("stopped")
 
 
 def create_app(

@@ -15,13 +15,13 @@ from empause.web import logs
 __all__ = ["ServerThread", "bind", "run"]
 
 
-def run(host: str = "127.0.0.1", port: int = 8000) -> None:
+def run(host: str = "127.0.0.1", port: int = 8000, background: bool = True) -> None:
     """`empause serve`: JSON logs, graceful shutdown on Ctrl-C / SIGTERM."""
     from empause.web.app import create_app
 
     logs.configure()
     uvicorn.run(
-        create_app(),
+        create_app(background=background),
         host=host,
         port=port,
         log_config=None,

@@ -81,5 +81,7 @@ class SharedStatus:
 
 
 async def snapshot(tenant: Any) -> dict[str, Any]:
-    """The organization's shared status plus whether its runner has work queued, as JSON."""
-    return {**await tenant.status.get(), "busy": tenant.runner.busy}
+    """The organization's shared status plus whether an operation is under way, as JSON."""
+    status = await tenant.status.get()
+    operation = status.get("operation") or {}
+    return {**status, "busy": bool(operation.get("running"))}

@@ -1,63 +1,125 @@
-"""This process's objects for each protected organization: its engine and background
-runner (operations, sweeps while paused), its webhook inbox worker, and the web's shared
-reads (membership, profile names, status). Built from the composition root on first use;
-organizations added while the server runs are picked up by `refresh`."""
+"""This process's objects for each protected organization: its engine, the web's shared
+reads (membership, profile names, status) and, in a process that does background work,
+the organization's *watch*: its webhook inbox and the fast sweep of the next minutes.
+
+Operations and full sweeps are jobs (empause.jobs), run by any worker. The watch runs in
+one process per organization at a time: the one holding its lease (renewed every few
+seconds; taken over when its holder stops or dies). Organizations added while the server
+runs are picked up by `refresh`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from empause.bootstrap import Services, UnknownOrganization
 from empause.domain.organization import OrganizationConfig
+from empause.domain.timeutil import utcnow
+from empause.engine import journal
 from empause.engine.service import Engine
+from empause.jobs.ports import JobQueue
 from empause.platforms.membership import MembershipChecker
 from empause.prescreen.worker import InboxWorker
+from empause.store import organizations
+from empause.web import queries
 from empause.web.profiles import ProfileNames
-from empause.web.runner import OperationRunner
 from empause.web.status import SharedStatus
 
 log = logging.getLogger(__name__)
 REFRESH_EVERY = 10.0  # seconds between looks for organizations added from the CLI
+LEASE_RENEW_EVERY = 2.0  # seconds
+LEASE_TTL = timedelta(seconds=6)  # a watcher silent this long is replaced
+HAND_OVER_AFTER = timedelta(seconds=5)  # an operation nobody runs after this goes to a worker
+FAST_SWEEP_LOCK_WAIT = 0.25  # seconds: a busy organization is swept at the next tick
+
+
+@dataclass
+class Watch:
+    """The organization's inbox worker and fast sweeper, in this process."""
+
+    inbox: InboxWorker | None
+    sweeper: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        if self.inbox is not None:
+            await self.inbox.stop()
+        self.sweeper.cancel()
+        await asyncio.gather(self.sweeper, return_exceptions=True)
 
 
 @dataclass
 class Tenant:
     org: OrganizationConfig
     engine: Engine
-    runner: OperationRunner
-    inbox: InboxWorker | None
+    queue: JobQueue
     membership: MembershipChecker
     profile_names: ProfileNames
     status: SharedStatus
+    watch: Watch | None = field(default=None)
 
     @property
     def organization_id(self) -> str:
         return self.org.organization_id
 
+    async def pause(self, **request: object) -> int | None:
+        """Record the pause (the banner flips at once) and hand it to a worker."""
+        begun = await self.engine.begin_pause(**request)  # type: ignore[arg-type]
+        if begun.operation_id is not None:
+            await self.queue.defer_operation(self.organization_id, begun.operation_id)
+        return begun.operation_id
+
+    async def resume(self, restore: str, by: str) -> int | None:
+        begun = await self.engine.begin_resume(restore, by)
+        if begun.operation_id is not None and not begun.already:
+            await self.queue.defer_operation(self.organization_id, begun.operation_id)
+        return begun.operation_id
+
 
 class Tenants:
-    def __init__(self, services: Services, *, membership_ttl: float, background: bool = True):
+    def __init__(
+        self,
+        services: Services,
+        queue: JobQueue,
+        *,
+        membership_ttl: float,
+        background: bool = True,
+    ):
         self.services = services
+        self.queue = queue
         self.membership_ttl = membership_ttl
-        self.background = background  # run operations, sweeps and the inbox in this process
+        self.background = background  # watch organizations (inbox, fast sweeps) from here
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._tenants: dict[str, Tenant] = {}
         self._lock = asyncio.Lock()
-        self._refresher: asyncio.Task[None] | None = None
+        self._loops: list[asyncio.Task[None]] = []
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Tenant]:
         return iter(list(self._tenants.values()))
 
     async def start(self) -> None:
         await self.refresh()
-        self._refresher = asyncio.create_task(self._refresh_loop(), name="tenants-refresh")
+        self._loops.append(asyncio.create_task(self._every(REFRESH_EVERY, self.refresh)))
+        if self.background:
+            await self.watch()
+            self._loops.append(asyncio.create_task(self._every(LEASE_RENEW_EVERY, self.watch)))
 
     async def refresh(self) -> None:
-        for org in await self.services.organizations():
-            known = self._tenants.get(org.organization_id)
-            if known is None or known.org != org:
+        known = await self.services.organizations()
+        for org in known:
+            tenant = self._tenants.get(org.organization_id)
+            if tenant is None or tenant.org != org:
                 await self._build(org)
+        gone = set(self._tenants) - {org.organization_id for org in known}
+        for organization_id in gone:
+            await self._unwatch(self._tenants.pop(organization_id))
 
     async def get(self, organization_id: str) -> Tenant:
         tenant = self._tenants.get(organization_id)
@@ -72,54 +134,109 @@ class Tenants:
             if old is not None and old.org == org:
                 return old
             if old is not None:
-                await self._stop(old)
-            s = self.services
-            engine = s.engine(org)
-            platform = s.platform(org)
-            sweep = s.settings.sweep_interval.total_seconds()
-            fast = s.settings.fast_sweep_interval.total_seconds()
-            runner = OperationRunner(engine, s.db, org.organization_id, sweep, fast,
-                                     org.fast_sweep_window)  # fmt: skip
-            inbox = InboxWorker(s.db, platform, engine, org) if platform.capabilities.webhooks else None
+                await self._unwatch(old)
+            platform = self.services.platform(org)
             tenant = Tenant(
-                org=org, engine=engine, runner=runner, inbox=inbox,
-                membership=MembershipChecker(platform, org.emergency_team_id, ttl=self.membership_ttl),
+                org=org, engine=self.services.engine(org), queue=self.queue,
+                membership=MembershipChecker(platform, org.emergency_team_id,
+                                             ttl=self.membership_ttl),
                 profile_names=ProfileNames(platform),
-                status=SharedStatus(s.db, org.organization_id),
+                status=SharedStatus(self.services.db, org.organization_id),
             )  # fmt: skip
-            if self.background:
-                runner.start()  # recover() first: unfinished operations continue after a crash
-                if inbox is not None:
-                    inbox.start()
             self._tenants[org.organization_id] = tenant
-            log.info("protecting", extra={"organization_id": org.organization_id})
             return tenant
 
-    async def _refresh_loop(self) -> None:
+    # -- the watch --------------------------------------------------------------------------
+
+    async def watch(self) -> None:
+        """Take or renew the lease of every organization we can; watch those we hold."""
+        for tenant in self:
+            async with self.services.db.sessions() as session:
+                held = await organizations.claim_lease(
+                    session, tenant.organization_id, self.owner, utcnow(), LEASE_TTL
+                )
+                await session.commit()
+            if held and tenant.watch is None:
+                await self._start_watch(tenant)
+            elif not held and tenant.watch is not None:
+                await self._unwatch(tenant)
+            if held:  # operations begun elsewhere (`pause --no-wait`) or left by a crash
+                await self._hand_over_unfinished(tenant)
+
+    async def _start_watch(self, tenant: Tenant) -> None:
+        log.info("watching", extra={"organization_id": tenant.organization_id})
+        platform = self.services.platform(tenant.org)
+        inbox = None
+        if platform.capabilities.webhooks:
+            inbox = InboxWorker(self.services.db, platform, tenant.engine, tenant.org)
+            inbox.start()
+        sweeper = asyncio.create_task(self._fast_sweeps(tenant), name="fast-sweeper")
+        tenant.watch = Watch(inbox, sweeper)
+
+    async def _hand_over_unfinished(self, tenant: Tenant) -> None:
+        """Unfinished operations go to a worker (deferring one already queued is harmless);
+        a young one is left to the process that began it (a waiting `empause pause`)."""
+        async with self.services.db.sessions() as session:
+            unfinished = await journal.unfinished_operations(session, tenant.organization_id)
+        for op in unfinished:
+            if op.started_at < utcnow() - HAND_OVER_AFTER:
+                await self.queue.defer_operation(tenant.organization_id, op.id)
+
+    async def _fast_sweeps(self, tenant: Tenant) -> None:
+        """While paused, the next minutes are swept every few tenths of a second, whatever
+        the inbox is busy with (a flood of forged events cannot delay this)."""
+        interval = self.services.settings.fast_sweep_interval.total_seconds()
+        if interval <= 0:
+            return
         while True:
-            await asyncio.sleep(REFRESH_EVERY)
+            await asyncio.sleep(interval)
             try:
-                await self.refresh()
+                if await queries.is_paused(self.services.db, tenant.organization_id):
+                    result = await tenant.engine.sweep(
+                        window=tenant.org.fast_sweep_window, lock_wait=FAST_SWEEP_LOCK_WAIT,
+                        operations=False,
+                    )  # fmt: skip
+                    if result.get("moved") or result.get("pushed_again"):
+                        log.info("fast sweep moved messages", extra={"result": result})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("fast sweep failed")
+
+    @staticmethod
+    async def _unwatch(tenant: Tenant) -> None:
+        watch, tenant.watch = tenant.watch, None
+        if watch is not None:
+            await watch.stop()
+
+    def wake_inboxes(self) -> None:
+        for tenant in self:
+            if tenant.watch is not None and tenant.watch.inbox is not None:
+                tenant.watch.inbox.wake()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @staticmethod
+    async def _every(seconds: float, call: object) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await call()  # type: ignore[operator]
             except asyncio.CancelledError:
                 raise
             except (UnknownOrganization, Exception):  # the database may be briefly away
-                log.exception("could not refresh the organizations")
-
-    def wake_inboxes(self) -> None:
-        for tenant in self._tenants.values():
-            if tenant.inbox is not None:
-                tenant.inbox.wake()
-
-    @staticmethod
-    async def _stop(tenant: Tenant) -> None:
-        if tenant.inbox is not None:
-            await tenant.inbox.stop()
-        await tenant.runner.stop()
+                log.exception("background refresh failed")
 
     async def stop(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
-            await asyncio.gather(self._refresher, return_exceptions=True)
-        for tenant in list(self._tenants.values()):
-            await self._stop(tenant)
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops.clear()
+        for tenant in self:
+            await self._unwatch(tenant)
+        if self.background:
+            with contextlib.suppress(Exception):  # the next holder waits for the lease to end
+                async with self.services.db.sessions() as session:
+                    await organizations.release_leases(session, self.owner)
+                    await session.commit()
         self._tenants.clear()

@@ -237,6 +237,10 @@ class HootsuitePlatform:
         teams = await self.client.organization_member_teams(self.organization_id, member_id)
         return {str(team["id"]) for team in teams if team.get("id") is not None}
 
+    async def team_ids(self) -> set[str]:
+        teams = await self.client.organization_teams(self.organization_id)
+        return {str(team.get("id")) for team in teams}
+
     async def profile_names(self) -> dict[str, str]:
         profiles = await self.client.social_profiles()
         return {str(p["id"]): profile_label(p) for p in profiles if p.get("id") is not None}

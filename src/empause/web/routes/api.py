@@ -25,7 +25,7 @@ async def pause(
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> JSONResponse:
     tenant = await tenant_of(request, who.organization_id)
-    actions.start_pause(tenant, session, body, who.label, "api")
+    await actions.start_pause(tenant, session, body, who.label, "api")
     await session.commit()
     return JSONResponse({"accepted": True, "action": "pause", "status_url": "/api/status"}, 202)
 
@@ -37,7 +37,7 @@ async def resume(
     session: Annotated[AsyncSession, Depends(db_session)],
     body: Annotated[actions.ResumeRequest | None, Body()] = None,
 ) -> JSONResponse:
-    actions.start_resume(
+    await actions.start_resume(
         await tenant_of(request, who.organization_id), session, body or actions.ResumeRequest(), who.label, "api"
     )
     await session.commit()

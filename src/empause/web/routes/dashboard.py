@@ -109,7 +109,7 @@ async def pause(
         context = await page_context(request, session, who)
         context.update(problems=problems, form=form)
         return render(request, "pause.html", context, status_code=422)
-    actions.start_pause(
+    await actions.start_pause(
         await tenant_of(request, who.organization_id), session, body, who.label, "dashboard"
     )
     await session.commit()
@@ -131,7 +131,7 @@ async def resume(
             problems=["Choose whether to restore the original times or keep the new ones."]
         )
         return render(request, "dashboard.html", context, status_code=422)
-    actions.start_resume(
+    await actions.start_resume(
         await tenant_of(request, who.organization_id), session, body, who.label, "dashboard"
     )
     await session.commit()

@@ -1,4 +1,5 @@
-"""organizations are rows: connection, credentials and webhook secret per organization;
+"""organizations are rows: connection, credentials, webhook secret and the lease of the
+process that watches it (inbox, fast sweeps) per organization;
 members, prescreening decisions and inbox events unique per organization
 
 Revision ID: 0004
@@ -36,6 +37,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "created_at", empause.store.models.UTCDateTime(timezone=True), nullable=True
+            )
+        )
+        batch_op.add_column(sa.Column("lease_owner", sa.String(length=128), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "lease_until", empause.store.models.UTCDateTime(timezone=True), nullable=True
             )
         )
         batch_op.create_unique_constraint(
