@@ -177,15 +177,12 @@ async def run(orgs: int, messages: int, workers: int, concurrency: int, kill: bo
 
         pressed = time.monotonic()
         pressed_wall = time.time()
-        begun = await asyncio.gather(*(
-            services.engine(org).begin_pause(
+        for org in configs:  # as 20 operators pressing `empause pause --no-wait` at once
+            begun = await services.engine(org).begin_pause(
                 "Benchmark emergency", "bench", horizon=WINDOW, shift=WINDOW
             )
-            for org in configs
-        ))  # fmt: skip
-        for org, started in zip(configs, begun, strict=True):
-            assert started.operation_id is not None
-            await queue.defer_operation(org.organization_id, started.operation_id)
+            assert begun.operation_id is not None
+            await queue.defer_operation(org.organization_id, begun.operation_id)
         killed = None
         if kill:
             await asyncio.sleep(max(0.0, KILL_AFTER - (time.monotonic() - pressed)))
