@@ -1,0 +1,405 @@
+"""One request budget per upstream account, shared by every process (PostgreSQL).
+
+Hootsuite counts an account's requests in fixed one-second windows whose phase we cannot
+see, and answers 429 (no Retry-After) to the 21st. Many workers on many machines call the
+same account, so the budget lives in the database: one row per account, and one atomic
+`INSERT ... ON CONFLICT DO UPDATE ... RETURNING` per request hands out the next slot.
+
+The algorithm is GCRA (the generic cell rate algorithm, "virtual scheduling"): the row keeps
+the theoretical arrival time `tat` of the next request. A request arriving at `now` gets the
+slot `max(now, tat - tau)` and moves `tat` to `max(tat, now) + T`. Slots then satisfy
+`s[j] - s[i] >= (j - i) * T - tau` for any i < j. The server refuses the request that would
+be the (L+1)-th of L = 20 in one window of W = 1 s; requests leave at their slot plus a
+latency that varies by at most `margin` (J) between two of them, so L + 1 consecutive
+requests arrive at least `L*T - tau - J` apart, and no window can hold L + 1 of them when
+
+    L*T - tau >= W + J,  with tau = (B - 1) * T  (B requests may go back to back)
+    =>  T = (W + J) / (L - B + 1).
+
+B = 1 (no burst, tau = 0) keeps the most throughput: T = 1.05 / 20 = 52.5 ms, i.e.
+19.05 req/s, 0.952 of the limit, whatever the phase of the server's windows, as long as
+the jitter stays under J = 50 ms. A burst costs throughput for good (B = 2 gives 18.1 req/s)
+and buys only a shorter wait for a handful of simultaneous calls; evenly spaced requests are
+also what a limit divided across Hootsuite's cluster nodes tolerates best (rate-limits.yml).
+A lone request on an idle account never waits.
+
+Clocks: every time is the database's (`statement_timestamp()`), and each process only ever
+receives a *delay* ("your slot is in 0.21 s") that it sleeps on its own monotonic clock, so
+machines' clocks need not agree. The delay counts from when the database read its clock, so
+a slow reply only makes that request later, never earlier; what the margin must absorb is
+the variation of (database reply + event-loop lag + HTTP latency) between two requests one
+second apart.
+
+A 429, or a remaining count of zero that our own slots do not explain (another client of the
+account is spending it), moves the shared `tat` past the server's current window: every
+process waits, not only the one that saw it. Slots already handed out (at most one per
+process: only the head of a process's local line holds one) may still go; so a 429 can cost
+up to one more per process, which is rare.
+
+Locally, each process keeps the behaviour of `ratelimit.RateLimiter`: its tasks line up in a
+`WaitLine` (urgent first, then arrival order) and only the head of the line reserves a slot.
+If the database cannot be reached, a request is paced by an in-process limiter instead (and
+429s, which are obeyed, catch the overlap with other processes).
+
+Cost: one statement per request on a hot row (HOT update, UNLOGGED table, asynchronous
+commit); see benchmarks/shared_budget.py for what one PostgreSQL sustains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from empause.platforms.ratelimit import MARGIN, Limiter, RateLimiter, WaitLine, remaining_from
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BURST = 1  # requests that may leave back to back (see the module docstring)
+POOL_SIZE = 4  # database connections per process for reservations (each takes ~1 ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """The server's limit (`rate` per `period`) and how we keep under it."""
+
+    rate: float = 20
+    period: float = 1.0
+    margin: float = MARGIN
+    burst: int = DEFAULT_BURST
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.period <= 0 or self.margin < 0:
+            raise ValueError("rate and period must be positive, margin non-negative")
+        if not 1 <= self.burst <= self.capacity:
+            raise ValueError(f"burst must be between 1 and {self.capacity}")
+
+    @property
+    def capacity(self) -> int:
+        """Whole requests allowed per window (a fractional rate rounds down, at least 1)."""
+        return max(1, int(self.rate))
+
+    @property
+    def interval(self) -> float:
+        """T: the spacing of slots, so that capacity + 1 of them span the window + margin."""
+        window = self.period * self.capacity / self.rate
+        return (window + self.margin) / (self.capacity - self.burst + 1)
+
+    @property
+    def tolerance(self) -> float:
+        """tau: how far ahead of its theoretical time a request may go."""
+        return (self.burst - 1) * self.interval
+
+    @property
+    def hold(self) -> float:
+        """How long a refusal holds everyone back: past the server's current window."""
+        return self.period + self.margin
+
+
+class BudgetStore(Protocol):
+    """Where the slots of every account are handed out. `now` (seconds) is for tests with a
+    fake clock; by default the store's own clock is used."""
+
+    async def reserve(self, account: str, pacing: Pacing, now: float | None = None) -> float:
+        """Take the account's next slot; return how many seconds from now it is (>= 0)."""
+        ...
+
+    async def hold(
+        self, account: str, pacing: Pacing, seconds: float, now: float | None = None
+    ) -> None:
+        """No slot of the account starts before `now + seconds`."""
+        ...
+
+    async def exhausted(
+        self, account: str, pacing: Pacing, lookback: float, now: float | None = None
+    ) -> bool:
+        """The server said none are left: hold the account (and return True) unless our own
+        slots of the last `lookback` seconds explain it."""
+        ...
+
+
+class MemoryBudgets:
+    """The same algorithm in one process's memory: the reference for the SQL, and a store for
+    tests with a fake clock."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._tat: dict[str, float] = {}
+        self._recent: dict[str, deque[float]] = {}
+        self.penalties: dict[str, int] = {}
+
+    async def reserve(self, account: str, pacing: Pacing, now: float | None = None) -> float:
+        now = self._clock() if now is None else now
+        tat = self._tat.get(account)
+        slot = now if tat is None else max(now, tat - pacing.tolerance)
+        self._tat[account] = (now if tat is None else max(tat, now)) + pacing.interval
+        recent = self._recent.setdefault(account, deque(maxlen=pacing.capacity))
+        recent.append(slot)
+        return slot - now
+
+    async def hold(
+        self, account: str, pacing: Pacing, seconds: float, now: float | None = None
+    ) -> None:
+        now = self._clock() if now is None else now
+        until = now + seconds + pacing.tolerance
+        self._tat[account] = max(self._tat.get(account, until), until)
+        self.penalties[account] = self.penalties.get(account, 0) + 1
+
+    async def exhausted(
+        self, account: str, pacing: Pacing, lookback: float, now: float | None = None
+    ) -> bool:
+        now = self._clock() if now is None else now
+        ours = sum(1 for s in self._recent.get(account, ()) if s > now - lookback)
+        if ours >= pacing.capacity:
+            return False
+        await self.hold(account, pacing, pacing.hold, now)
+        return True
+
+
+_NOW = (
+    "WITH t AS (SELECT COALESCE(CAST(:now AS float8),"
+    " CAST(extract(epoch FROM statement_timestamp()) AS float8)) AS now) "
+)
+# Slot = max(now, tat - tau); tat := max(tat, now) + T; keep the last `capacity` slots.
+# RETURNING sees the new tat, and max(now, old tat - tau) = max(now, new tat - T - tau).
+_RESERVE = text(
+    _NOW
+    + "INSERT INTO rate_budgets AS b (account, tat, recent, penalties)"
+    " SELECT CAST(:account AS varchar), t.now + CAST(:interval AS float8), ARRAY[t.now], 0"
+    " FROM t"
+    " ON CONFLICT (account) DO UPDATE SET"
+    " tat = GREATEST(b.tat, (SELECT now FROM t)) + CAST(:interval AS float8),"
+    " recent = (b.recent || GREATEST((SELECT now FROM t), b.tat - CAST(:tolerance AS float8)))"
+    "[GREATEST(1, cardinality(b.recent) + 2 - CAST(:capacity AS int)):]"
+    " RETURNING GREATEST(0, b.tat - CAST(:interval AS float8) - CAST(:tolerance AS float8)"
+    " - (SELECT now FROM t))"
+)
+_HOLD = text(
+    _NOW
+    + "INSERT INTO rate_budgets AS b (account, tat, recent, penalties)"
+    " SELECT CAST(:account AS varchar), t.now + CAST(:until AS float8), CAST(ARRAY[] AS float8[]),"
+    " 1 FROM t"
+    " ON CONFLICT (account) DO UPDATE SET"
+    " tat = GREATEST(b.tat, (SELECT now FROM t) + CAST(:until AS float8)),"
+    " penalties = b.penalties + 1"
+    " RETURNING b.tat"
+)
+# The same hold, only when fewer than `capacity` of our slots fall in the look-back (slots
+# reserved but not sent yet count too: they err towards trusting our own pacing).
+_EXHAUSTED = text(
+    _NOW
+    + "INSERT INTO rate_budgets AS b (account, tat, recent, penalties)"
+    " SELECT CAST(:account AS varchar), t.now + CAST(:until AS float8), CAST(ARRAY[] AS float8[]),"
+    " 1 FROM t"
+    " ON CONFLICT (account) DO UPDATE SET"
+    " tat = GREATEST(b.tat, (SELECT now FROM t) + CAST(:until AS float8)),"
+    " penalties = b.penalties + 1"
+    " WHERE (SELECT count(*) FROM unnest(b.recent) AS s(at)"
+    "  WHERE s.at > (SELECT now FROM t) - CAST(:lookback AS float8)) < CAST(:capacity AS int)"
+    " RETURNING b.tat"
+)
+
+
+class PostgresBudgets:
+    """The store in PostgreSQL's `rate_budgets` table; one statement (one round trip) each."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        # Each statement is its own transaction: no BEGIN/COMMIT round trips.
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _run(self, statement: Any, params: dict[str, Any]) -> Any:
+        async with self._engine.connect() as conn:
+            return (await conn.execute(statement, params)).first()
+
+    async def reserve(self, account: str, pacing: Pacing, now: float | None = None) -> float:
+        row = await self._run(
+            _RESERVE,
+            {
+                "account": account,
+                "now": now,
+                "interval": pacing.interval,
+                "tolerance": pacing.tolerance,
+                "capacity": pacing.capacity,
+            },
+        )
+        return float(row[0])
+
+    async def hold(
+        self, account: str, pacing: Pacing, seconds: float, now: float | None = None
+    ) -> None:
+        until = seconds + pacing.tolerance
+        await self._run(_HOLD, {"account": account, "now": now, "until": until})
+
+    async def exhausted(
+        self, account: str, pacing: Pacing, lookback: float, now: float | None = None
+    ) -> bool:
+        row = await self._run(
+            _EXHAUSTED,
+            {
+                "account": account,
+                "now": now,
+                "until": pacing.hold + pacing.tolerance,
+                "lookback": lookback,
+                "capacity": pacing.capacity,
+            },
+        )
+        return row is not None
+
+
+_STORE_ERRORS = (SQLAlchemyError, OSError, asyncio.TimeoutError)
+
+
+class SharedRateLimiter:
+    """A `Limiter` for one account whose slots come from a `BudgetStore` shared by processes.
+
+    This process's tasks line up in a `WaitLine` (urgent first, FIFO); the head reserves the
+    next shared slot and sleeps until it.
+    """
+
+    def __init__(
+        self,
+        store: BudgetStore,
+        account: str,
+        pacing: Pacing | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.store = store
+        self.account = account
+        self.pacing = pacing or Pacing()
+        self._clock = clock
+        self._sleep = sleep
+        self._line = WaitLine()
+        self._blocked_until = 0.0  # on our clock: a refusal seen here holds us at once
+        self._fallback = RateLimiter(
+            self.pacing.rate, self.pacing.period, self.pacing.margin, clock=clock, sleep=sleep
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.waited = 0.0  # total seconds tasks spent paced (for benchmarks)
+        self.penalties = 0  # 429s and exhausted-budget signals seen by this process
+        self.reservations = 0
+        self.store_failures = 0
+
+    async def acquire(self) -> float:
+        """Wait for this process's turn, then for the account's next shared slot; return the
+        moment (our monotonic clock) the request may be sent."""
+        async with self._line.turn():
+            delay = self._blocked_until - self._clock()
+            if delay > 0:
+                self.waited += delay
+                await self._sleep(delay)
+            try:
+                delay = await self.store.reserve(self.account, self.pacing)
+            except _STORE_ERRORS as exc:
+                self.store_failures += 1
+                log.warning("rate budget of %s unavailable, pacing locally: %r", self.account, exc)
+                return await self._fallback.acquire()
+            self.reservations += 1
+            if delay > 0:
+                self.waited += delay
+                await self._sleep(delay)
+            return self._clock()
+
+    def block(self, seconds: float | None = None) -> None:
+        """The server refused: hold this process at once and every process via the store."""
+        self.penalties += 1
+        hold = self.pacing.hold if seconds is None else seconds
+        self._blocked_until = max(self._blocked_until, self._clock() + hold)
+        self._spawn(self.store.hold(self.account, self.pacing, hold))
+
+    def observe(self, remaining: int | None, sent_at: float | None = None) -> None:
+        """A remaining count of zero holds everyone if our own slots do not explain it (as in
+        `RateLimiter.observe`, but counting every process's slots)."""
+        if remaining is None or remaining > 0:
+            return
+        rtt = max(0.0, self._clock() - sent_at) if sent_at is not None else 0.0
+        self._spawn(self._check_exhausted(self.pacing.hold + rtt))
+
+    def observe_headers(self, headers: object, sent_at: float | None = None) -> None:
+        self.observe(remaining_from(headers), sent_at)
+
+    async def _check_exhausted(self, lookback: float) -> None:
+        if await self.store.exhausted(self.account, self.pacing, lookback):
+            self.penalties += 1
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except _STORE_ERRORS as exc:
+                self.store_failures += 1
+                log.warning("rate budget of %s not updated: %r", self.account, exc)
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settle(self) -> None:
+        """Wait until every penalty this process reported has reached the store."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks)
+
+
+def is_shared_database(database_url: str) -> bool:
+    """Whether processes share budgets through this database (PostgreSQL) or not (SQLite)."""
+    return make_url(database_url).get_backend_name() == "postgresql"
+
+
+class RateBudgets:
+    """The pacing of every upstream account this process calls; the composition root builds
+    one per process and gives each platform adapter `budget_for(...)` as its limiter.
+
+    On PostgreSQL the budgets are shared by every process using the database; otherwise
+    (SQLite, the demo) each process paces itself with a `RateLimiter`.
+    """
+
+    def __init__(self, database_url: str | None = None, *, pool_size: int = POOL_SIZE) -> None:
+        self._limiters: dict[str, Limiter] = {}
+        self._engine: AsyncEngine | None = None
+        self.store: BudgetStore | None = None
+        if database_url is not None and is_shared_database(database_url):
+            self._engine = create_async_engine(
+                database_url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                # A budget lost in a crash is harmless: never wait for the WAL to be flushed.
+                connect_args={"server_settings": {"synchronous_commit": "off"}},
+            )
+            self.store = PostgresBudgets(self._engine)
+
+    def budget_for(
+        self,
+        base_url: str,
+        account: str,
+        rate: float = 20,
+        period: float = 1.0,
+        margin: float = MARGIN,
+    ) -> Limiter:
+        """The one limiter of this upstream account (e.g. "organization:832420") here."""
+        key = f"{base_url.rstrip('/')} {account}"
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            if self.store is None:
+                limiter = RateLimiter(rate=rate, period=period, margin=margin)
+            else:
+                pacing = Pacing(rate=rate, period=period, margin=margin)
+                limiter = SharedRateLimiter(self.store, key, pacing)
+            self._limiters[key] = limiter
+        return limiter
+
+    async def aclose(self) -> None:
+        for limiter in self._limiters.values():
+            if isinstance(limiter, SharedRateLimiter):
+                await limiter.settle()
+        if self._engine is not None:
+            await self._engine.dispose()
