@@ -212,11 +212,15 @@ _EXHAUSTED = text(
 class PostgresBudgets:
     """The store in PostgreSQL's `rate_budgets` table; one statement (one round trip) each."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Callable[[], float] | None = None) -> None:
+        """`clock` replaces the database's clock (tests with a fake one)."""
         # Each statement is its own transaction: no BEGIN/COMMIT round trips.
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._clock = clock
 
     async def _run(self, statement: Any, params: dict[str, Any]) -> Any:
+        if params["now"] is None and self._clock is not None:
+            params["now"] = self._clock()
         async with self._engine.connect() as conn:
             return (await conn.execute(statement, params)).first()
 
