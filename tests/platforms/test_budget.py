@@ -52,7 +52,15 @@ async def make_store(budget_database: str | None) -> AsyncIterator:
     engine = make_engine(budget_database)
     async with engine.begin() as conn:
         await conn.exec_driver_sql("TRUNCATE rate_budgets")
-    yield lambda clock: PostgresBudgets(engine, clock)
+    made: list[PostgresBudgets] = []
+
+    def make(clock):
+        made.append(PostgresBudgets(engine, clock))
+        return made[-1]
+
+    yield make
+    for store in made:
+        await store.aclose()
     await engine.dispose()
 
 

@@ -48,6 +48,7 @@ commit); see benchmarks/shared_budget.py for what one PostgreSQL sustains.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -55,10 +56,10 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import text
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from empause.platforms.ratelimit import MARGIN, Limiter, RateLimiter, WaitLine, remaining_from
 
@@ -165,101 +166,127 @@ class MemoryBudgets:
         return True
 
 
+# Positional parameters: $1 account, $2 now (NULL: the database's clock), then per statement.
 _NOW = (
-    "WITH t AS (SELECT COALESCE(CAST(:now AS float8),"
+    "WITH t AS (SELECT COALESCE(CAST($2 AS float8),"
     " CAST(extract(epoch FROM statement_timestamp()) AS float8)) AS now) "
 )
+# $3 interval T, $4 tolerance tau, $5 capacity.
 # Slot = max(now, tat - tau); tat := max(tat, now) + T; keep the last `capacity` slots.
 # RETURNING sees the new tat, and max(now, old tat - tau) = max(now, new tat - T - tau).
-_RESERVE = text(
-    _NOW
-    + "INSERT INTO rate_budgets AS b (account, tat, recent, penalties)"
-    " SELECT CAST(:account AS varchar), t.now + CAST(:interval AS float8), ARRAY[t.now], 0"
-    " FROM t"
+_RESERVE = (
+    _NOW + "INSERT INTO rate_budgets AS b (account, tat, recent, penalties)"
+    " SELECT CAST($1 AS varchar), t.now + CAST($3 AS float8), ARRAY[t.now], 0 FROM t"
     " ON CONFLICT (account) DO UPDATE SET"
-    " tat = GREATEST(b.tat, (SELECT now FROM t)) + CAST(:interval AS float8),"
-    " recent = (b.recent || GREATEST((SELECT now FROM t), b.tat - CAST(:tolerance AS float8)))"
-    "[GREATEST(1, cardinality(b.recent) + 2 - CAST(:capacity AS int)):]"
-    " RETURNING GREATEST(0, b.tat - CAST(:interval AS float8) - CAST(:tolerance AS float8)"
+    " tat = GREATEST(b.tat, (SELECT now FROM t)) + CAST($3 AS float8),"
+    " recent = (b.recent || GREATEST((SELECT now FROM t), b.tat - CAST($4 AS float8)))"
+    "[GREATEST(1, cardinality(b.recent) + 2 - CAST($5 AS int)):]"
+    " RETURNING GREATEST(0, b.tat - CAST($3 AS float8) - CAST($4 AS float8)"
     " - (SELECT now FROM t))"
 )
-_HOLD = text(
-    _NOW
-    + "INSERT INTO rate_budgets AS b (account, tat, recent, penalties)"
-    " SELECT CAST(:account AS varchar), t.now + CAST(:until AS float8), CAST(ARRAY[] AS float8[]),"
-    " 1 FROM t"
+# $3 seconds (+ tau) from now before which no slot starts.
+_HOLD = (
+    _NOW + "INSERT INTO rate_budgets AS b (account, tat, recent, penalties)"
+    " SELECT CAST($1 AS varchar), t.now + CAST($3 AS float8), CAST(ARRAY[] AS float8[]), 1"
+    " FROM t"
     " ON CONFLICT (account) DO UPDATE SET"
-    " tat = GREATEST(b.tat, (SELECT now FROM t) + CAST(:until AS float8)),"
+    " tat = GREATEST(b.tat, (SELECT now FROM t) + CAST($3 AS float8)),"
     " penalties = b.penalties + 1"
     " RETURNING b.tat"
 )
-# The same hold, only when fewer than `capacity` of our slots fall in the look-back (slots
-# reserved but not sent yet count too: they err towards trusting our own pacing).
-_EXHAUSTED = text(
-    _NOW
-    + "INSERT INTO rate_budgets AS b (account, tat, recent, penalties)"
-    " SELECT CAST(:account AS varchar), t.now + CAST(:until AS float8), CAST(ARRAY[] AS float8[]),"
-    " 1 FROM t"
+# The same hold, only when fewer than `capacity` ($5) of our slots fall in the look-back ($4)
+# (slots reserved but not sent yet count too: they err towards trusting our own pacing).
+_EXHAUSTED = (
+    _NOW + "INSERT INTO rate_budgets AS b (account, tat, recent, penalties)"
+    " SELECT CAST($1 AS varchar), t.now + CAST($3 AS float8), CAST(ARRAY[] AS float8[]), 1"
+    " FROM t"
     " ON CONFLICT (account) DO UPDATE SET"
-    " tat = GREATEST(b.tat, (SELECT now FROM t) + CAST(:until AS float8)),"
+    " tat = GREATEST(b.tat, (SELECT now FROM t) + CAST($3 AS float8)),"
     " penalties = b.penalties + 1"
     " WHERE (SELECT count(*) FROM unnest(b.recent) AS s(at)"
-    "  WHERE s.at > (SELECT now FROM t) - CAST(:lookback AS float8)) < CAST(:capacity AS int)"
+    "  WHERE s.at > (SELECT now FROM t) - CAST($4 AS float8)) < CAST($5 AS int)"
     " RETURNING b.tat"
 )
 
 
 class PostgresBudgets:
-    """The store in PostgreSQL's `rate_budgets` table; one statement (one round trip) each."""
+    """The store in PostgreSQL's `rate_budgets` table: one statement, one round trip each.
 
-    def __init__(self, engine: AsyncEngine, clock: Callable[[], float] | None = None) -> None:
+    It holds a few connections of the engine's pool and speaks to the asyncpg driver under
+    them directly (autocommit, statements prepared once per connection): a pool check-out
+    and SQLAlchemy's statement handling cost 0.45 ms of CPU per reservation, the driver
+    0.07 ms, and a worker makes one reservation per request.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Callable[[], float] | None = None,
+        connections: int = POOL_SIZE,
+    ) -> None:
         """`clock` replaces the database's clock (tests with a fake one)."""
-        # Each statement is its own transaction: no BEGIN/COMMIT round trips.
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = engine
         self._clock = clock
+        self._connections = connections
+        self._idle: list[tuple[AsyncConnection, Any]] = []
+        self._turns: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def _run(self, statement: Any, params: dict[str, Any]) -> Any:
-        if params["now"] is None and self._clock is not None:
-            params["now"] = self._clock()
-        async with self._engine.connect() as conn:
-            return (await conn.execute(statement, params)).first()
+    async def _value(self, statement: str, account: str, now: float | None, *args: Any) -> Any:
+        if now is None and self._clock is not None:
+            now = self._clock()
+        loop = asyncio.get_running_loop()
+        if self._turns is None or self._loop is not loop:
+            self._turns, self._loop, self._idle = asyncio.Semaphore(self._connections), loop, []
+        async with self._turns:
+            if self._idle:
+                conn, driver = self._idle.pop()
+            else:
+                conn = await self._engine.connect()
+                driver = (await conn.get_raw_connection()).driver_connection
+            try:
+                value = await driver.fetchval(statement, account, now, *args)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await conn.invalidate()
+                    await conn.close()
+                raise
+            self._idle.append((conn, driver))
+            return value
 
     async def reserve(self, account: str, pacing: Pacing, now: float | None = None) -> float:
-        row = await self._run(
-            _RESERVE,
-            {
-                "account": account,
-                "now": now,
-                "interval": pacing.interval,
-                "tolerance": pacing.tolerance,
-                "capacity": pacing.capacity,
-            },
+        value = await self._value(
+            _RESERVE, account, now, pacing.interval, pacing.tolerance, pacing.capacity
         )
-        return float(row[0])
+        return float(value)
 
     async def hold(
         self, account: str, pacing: Pacing, seconds: float, now: float | None = None
     ) -> None:
-        until = seconds + pacing.tolerance
-        await self._run(_HOLD, {"account": account, "now": now, "until": until})
+        await self._value(_HOLD, account, now, seconds + pacing.tolerance)
 
     async def exhausted(
         self, account: str, pacing: Pacing, lookback: float, now: float | None = None
     ) -> bool:
-        row = await self._run(
-            _EXHAUSTED,
-            {
-                "account": account,
-                "now": now,
-                "until": pacing.hold + pacing.tolerance,
-                "lookback": lookback,
-                "capacity": pacing.capacity,
-            },
-        )
-        return row is not None
+        until = pacing.hold + pacing.tolerance
+        value = await self._value(_EXHAUSTED, account, now, until, lookback, pacing.capacity)
+        return value is not None
+
+    async def aclose(self) -> None:
+        """Give the held connections back to the engine's pool."""
+        idle, self._idle = self._idle, []
+        for conn, _driver in idle:
+            await conn.close()
 
 
-_STORE_ERRORS = (SQLAlchemyError, OSError, asyncio.TimeoutError)
+# asyncpg's own errors (PostgresError, InterfaceError) come up from the driver unwrapped.
+_STORE_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError,
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 
 
 class SharedRateLimiter:
@@ -405,5 +432,7 @@ class RateBudgets:
         for limiter in self._limiters.values():
             if isinstance(limiter, SharedRateLimiter):
                 await limiter.settle()
+        if isinstance(self.store, PostgresBudgets):
+            await self.store.aclose()
         if self._engine is not None:
             await self._engine.dispose()
