@@ -36,6 +36,7 @@ class Plan:
     urgent_tasks: int = 0  # callers per organization marked urgent (platforms.priority)
     rate: float = 20
     reserve_only: bool = False  # no HTTP: only reservations, back to back (database capacity)
+    no_http: bool = False  # acquire slots (reserve, then sleep until them) without calling
 
 
 @dataclass
@@ -79,7 +80,9 @@ class Recording:
 
 async def run(plan: Plan) -> dict:
     budgets = RateBudgets(plan.database_url)
-    http = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=200))
+    http = httpx.AsyncClient(
+        timeout=10, limits=httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    )
     accounts: dict[str, Account] = {}
     clients: dict[str, HootsuiteClient] = {}
     limiters: dict[str, SharedRateLimiter] = {}
@@ -104,7 +107,10 @@ async def run(plan: Plan) -> dict:
         client, account = clients[org], accounts[org]
         while time.time() < end:
             started = time.perf_counter()
-            await client.organization_teams(org)
+            if plan.no_http:
+                await client.limiter.acquire()
+            else:
+                await client.organization_teams(org)
             account.latency[kind].append(time.perf_counter() - started)
             account.ok += 1
 

@@ -7,8 +7,10 @@ Run: .venv/bin/python benchmarks/shared_budget.py [--seconds 10] [--processes 4]
 The sandbox runs in a subprocess with its real limit (20 requests per fixed one-second
 window per account, 429 past it); each worker process (benchmarks/budget_load.py) paces its
 calls with `RateBudgets.budget_for`, so every process shares one budget per account through
-PostgreSQL. Scenarios: 4 processes x 1 account, 4 processes x 20 accounts, and the
+PostgreSQL. Scenarios: 4 processes x 1 account, 4 processes x 20 accounts (with HTTP, and
+taking slots only), the load generator's ceiling without any limit or pacing, and the
 database's own capacity (reservations back to back, 20 accounts, no HTTP).
+Achieved req/s per account counts the sends after the first second.
 Prints figures and their ratio to the goals; never asserts.
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from empause.sandbox.control import SandboxControl
 from empause.sandbox.seed import seed_organization
 from empause.store.db import make_engine
 from empause.store.migrate import upgrade
@@ -82,6 +85,7 @@ def summarize(reports: list[dict], plan: dict, start_at: float) -> dict:
     """Per account: requests that succeeded per second, 429s, and the busiest wall-clock
     second as the workers saw their sends (the sandbox counts by arrival)."""
     seconds = plan["seconds"]
+    steady = seconds - 1  # the first second is left out: it starts with a burst
     per_account = []
     reservations = 0
     penalties = 0
@@ -96,7 +100,12 @@ def summarize(reports: list[dict], plan: dict, start_at: float) -> dict:
         penalties += sum(r[org]["penalties"] for r in reports)
         failures += sum(r[org]["store_failures"] for r in reports)
         per_account.append(
-            {"rps": ok / seconds, "rate_limited": limited, "busiest_second": max(windows.values())}
+            {
+                "ok": ok,
+                "rps": len(inside) / steady,
+                "rate_limited": limited,
+                "busiest_second": max(windows.values(), default=0),
+            }
         )
     rps = [a["rps"] for a in per_account]
     return {
@@ -104,6 +113,7 @@ def summarize(reports: list[dict], plan: dict, start_at: float) -> dict:
         "rps_per_account_min": round(min(rps), 2),
         "rps_per_account_mean": round(sum(rps) / len(rps), 2),
         "ratio_to_goal": round(min(rps) / (GOAL_SHARE * RATE), 3),
+        "requests_ok": sum(a["ok"] for a in per_account),
         "http_429": sum(a["rate_limited"] for a in per_account),
         "busiest_second_by_send_time": max(a["busiest_second"] for a in per_account),
         "penalties": penalties,
@@ -154,9 +164,23 @@ def main() -> None:
             "rate": RATE,
         }
         results = {}
-        for label, organizations in (("1 account", 1), ("20 accounts", 20)):
-            reports, plan, start_at = scenario(base, args.processes, organizations)
+        for label, organizations, extra in (
+            ("1 account", 1, {}),
+            ("20 accounts", 20, {}),
+            ("20 accounts, slots only (no HTTP)", 20, {"no_http": True}),
+        ):
+            reports, plan, start_at = scenario(base, args.processes, organizations, **extra)
             results[f"{args.processes} processes x {label}"] = summarize(reports, plan, start_at)
+        # What this machine's load generator can do at all: no limit upstream, no pacing.
+        control = SandboxControl(sandbox_url)
+        control.faults(rate_limit=0)
+        reports, plan, start_at = scenario(base, args.processes, 20, rate=100_000)
+        ceiling = summarize(reports, plan, start_at)
+        results["harness ceiling (no limit, no pacing), total req/s"] = round(
+            ceiling["rps_per_account_mean"] * 20, 1
+        )
+        control.faults(rate_limit=RATE)
+        control.close()
         reports, plan, _ = scenario(base, args.processes, 20, reserve_only=True, tasks=2)
         total = sum(r[org]["reservations"] for r in reports for org in plan["organizations"])
         results["database capacity (reservations back to back)"] = {

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from empause.platforms.budget import (
+    LOOKAHEAD,
     BudgetStore,
     MemoryBudgets,
     Pacing,
@@ -232,29 +233,62 @@ async def test_zero_remaining_holds_everyone_only_when_our_slots_do_not_explain_
     assert fake.now - start >= PACING.hold - 1e-9
 
 
-async def test_urgent_requests_go_first_within_a_process(make_store):
-    fake = FakeTime()
-    one = limiter(make_store(fake.clock), fake)
+class VirtualTime:
+    """A fake clock for concurrent sleepers: time jumps to the next wake-up only once every
+    task is waiting (all work here is in memory, so a few loop turns settle it)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), self._seq, future))
+        await future
+
+    async def run(self, tasks: list[asyncio.Task]) -> None:
+        while not all(t.done() for t in tasks):
+            for _ in range(50):
+                await asyncio.sleep(0)
+            if self._sleepers:
+                when, _, future = heapq.heappop(self._sleepers)
+                self.now = max(self.now, when)
+                future.set_result(None)
+        await asyncio.gather(*tasks)
+
+
+async def test_urgent_requests_go_first_within_a_process():
+    time = VirtualTime()
+    one = SharedRateLimiter(
+        MemoryBudgets(time.clock), "organization:1", PACING, clock=time.clock, sleep=time.sleep
+    )
     order: list[str] = []
-    started = asyncio.Event()
 
     async def call(kind: str) -> None:
         await one.acquire()
         order.append(kind)
-        if len(order) == 3:
-            started.set()
+        if order.count("ordinary") == 3:
+            urgents.extend(asyncio.create_task(urgent_call()) for _ in range(5))
 
     async def urgent_call() -> None:
         with urgent():
             await call("urgent")
 
+    urgents: list[asyncio.Task] = []
     ordinary = [asyncio.create_task(call("ordinary")) for _ in range(30)]
-    await started.wait()
-    urgents = [asyncio.create_task(urgent_call()) for _ in range(5)]
-    await asyncio.gather(*ordinary, *urgents)
+    await time.run(ordinary)
+    await time.run(urgents)
     first_urgent = order.index("urgent")
     assert order[first_urgent : first_urgent + 5] == ["urgent"] * 5
-    assert first_urgent <= 5  # at most the turns already taken went before them
+    # Only the slots already reserved went before them: those of the next LOOKAHEAD seconds
+    # and the one the head of the line holds.
+    assert first_urgent <= 3 + LOOKAHEAD / PACING.interval + 1
+    assert len(order) == 35
 
 
 class BrokenStore(MemoryBudgets):

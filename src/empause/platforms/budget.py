@@ -33,11 +33,14 @@ second apart.
 A 429, or a remaining count of zero that our own slots do not explain (another client of the
 account is spending it), moves the shared `tat` past the server's current window: every
 process waits, not only the one that saw it. Slots already handed out (at most one per
-process: only the head of a process's local line holds one) may still go; so a 429 can cost
-up to one more per process, which is rare.
+process, and those of the next `LOOKAHEAD`) may still go; so a 429 can cost a few more,
+which is rare.
 
 Locally, each process keeps the behaviour of `ratelimit.RateLimiter`: its tasks line up in a
-`WaitLine` (urgent first, then arrival order) and only the head of the line reserves a slot.
+`WaitLine` (urgent first, then arrival order) and only the head of the line reserves a slot;
+it lets the next task reserve once its own slot is less than `LOOKAHEAD` away, so slots
+reserved and not yet used are at most those of the next 0.2 s (about 4), plus one per
+process.
 If the database cannot be reached, a request is paced by an in-process limiter instead (and
 429s, which are obeyed, catch the overlap with other processes).
 
@@ -67,6 +70,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BURST = 1  # requests that may leave back to back (see the module docstring)
 POOL_SIZE = 4  # database connections per process for reservations (each takes ~1 ms)
+LOOKAHEAD = 0.2  # seconds before its slot a task lets the next one reserve (SharedRateLimiter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +327,13 @@ class SharedRateLimiter:
 
     async def acquire(self) -> float:
         """Wait for this process's turn, then for the account's next shared slot; return the
-        moment (our monotonic clock) the request may be sent."""
+        moment (our monotonic clock) the request may be sent.
+
+        The turn is held until the slot is `LOOKAHEAD` away, then handed to the next task so
+        it can reserve the following slot meanwhile: a busy event loop's lag then delays
+        reservations without losing slots, and an urgent call never waits behind more than
+        the slots of the next `LOOKAHEAD` seconds.
+        """
         async with self._line.turn():
             delay = self._blocked_until - self._clock()
             if delay > 0:
@@ -336,10 +346,14 @@ class SharedRateLimiter:
                 log.warning("rate budget of %s unavailable, pacing locally: %r", self.account, exc)
                 return await self._fallback.acquire()
             self.reservations += 1
-            if delay > 0:
-                self.waited += delay
-                await self._sleep(delay)
-            return self._clock()
+            slot = self._clock() + delay
+            self.waited += delay
+            if delay > LOOKAHEAD:
+                await self._sleep(delay - LOOKAHEAD)
+        delay = slot - self._clock()
+        if delay > 0:
+            await self._sleep(delay)
+        return self._clock()
 
     def block(self, seconds: float | None = None) -> None:
         """The server refused: hold this process at once and every process via the store."""
