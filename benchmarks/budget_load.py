@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -135,6 +137,7 @@ async def run(plan: Plan) -> dict:
             "reservations": limiter.reservations,
             "penalties": limiter.penalties,
             "store_failures": limiter.store_failures,
+            "late": limiter.late,
         }
     await budgets.aclose()
     await http.aclose()
@@ -163,6 +166,58 @@ async def reserve_only(plan: Plan) -> dict:
     await asyncio.gather(*(reserver(org) for org in plan.organizations for _ in range(plan.tasks)))
     await budgets.aclose()
     return {org: {"reservations": n} for org, n in counts.items()}
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Workers:
+    """Worker processes on one plan (a dict of `Plan`'s fields), started together."""
+
+    def __init__(self, plan: dict, processes: int) -> None:
+        self.plan = plan
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.budget_load", json.dumps(plan)],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(processes)
+        ]
+        for proc in self.procs:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                self.stop()
+                raise RuntimeError("a budget load worker failed to start")
+
+    def start(self, delay: float = 0.5) -> float:
+        """Tell every worker to start `delay` seconds from now; return that wall-clock time."""
+        start_at = time.time() + delay
+        for proc in self.procs:
+            assert proc.stdin is not None
+            proc.stdin.write(f"{start_at}\n")
+            proc.stdin.close()
+        return start_at
+
+    def reports(self) -> list[dict]:
+        """Each worker's report, once they have all finished."""
+        reports = []
+        for proc in self.procs:
+            assert proc.stdout is not None
+            out = proc.stdout.read()
+            proc.wait(timeout=self.plan["seconds"] + 120)
+            if proc.returncode:
+                raise RuntimeError(f"a budget load worker failed ({proc.returncode})")
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+        return reports
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def main() -> None:

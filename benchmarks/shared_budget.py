@@ -22,7 +22,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -38,6 +37,7 @@ from empause.store.migrate import upgrade
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.budget_load import Workers  # noqa: E402
 from benchmarks.processes import EMPAUSE, free_port, wait_ready  # noqa: E402
 
 RATE = 20  # the sandbox's (and Hootsuite's) limit per account per second
@@ -55,30 +55,14 @@ async def _admin(url: str, statement: str) -> None:
 
 
 def run_workers(plan: dict, processes: int) -> tuple[list[dict], float]:
-    """Start `processes` workers on the same plan, start them together once all are ready;
-    return each one's report and the start time."""
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.budget_load", json.dumps(plan)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(processes)
-    ]
-    for proc in procs:
-        assert proc.stdout is not None
-        if proc.stdout.readline().strip() != "ready":
-            raise SystemExit("a worker failed to start")
-    start_at = time.time() + 0.5
-    reports = []
-    for proc in procs:
-        out, _ = proc.communicate(f"{start_at}\n", timeout=plan["seconds"] + 120)
-        if proc.returncode:
-            raise SystemExit(f"a worker failed ({proc.returncode})")
-        reports.append(json.loads(out.strip().splitlines()[-1]))
-    return reports, start_at
+    """Run `processes` workers on the same plan, started together; return each one's report
+    and the start time."""
+    workers = Workers(plan, processes)
+    try:
+        start_at = workers.start()
+        return workers.reports(), start_at
+    finally:
+        workers.stop()
 
 
 def summarize(reports: list[dict], plan: dict, start_at: float) -> dict:

@@ -24,11 +24,13 @@ also what a limit divided across Hootsuite's cluster nodes tolerates best (rate-
 A lone request on an idle account never waits.
 
 Clocks: every time is the database's (`statement_timestamp()`), and each process only ever
-receives a *delay* ("your slot is in 0.21 s") that it sleeps on its own monotonic clock, so
-machines' clocks need not agree. The delay counts from when the database read its clock, so
-a slow reply only makes that request later, never earlier; what the margin must absorb is
-the variation of (database reply + event-loop lag + HTTP latency) between two requests one
-second apart.
+receives a *delay* ("your slot is in 0.21 s") that it counts on its own monotonic clock from
+the moment it sent the statement, so machines' clocks need not agree; a send is then early
+by at most the one-way trip to the database. A busy event loop wakes tasks late, and one
+request late against the next twenty is what would squeeze 21 into a window: a task that
+wakes more than `LATE` (half the margin) after its slot gives it up and reserves another.
+What the margin must absorb is the rest: the variation of (trip to the database + wake-up
+lag up to `LATE` + HTTP latency) between two requests one second apart.
 
 A 429, or a remaining count of zero that our own slots do not explain (another client of the
 account is spending it), moves the shared `tat` past the server's current window: every
@@ -71,6 +73,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BURST = 1  # requests that may leave back to back (see the module docstring)
 POOL_SIZE = 4  # database connections per process for reservations (each takes ~1 ms)
 LOOKAHEAD = 0.2  # seconds before its slot a task lets the next one reserve (SharedRateLimiter)
+LATE = MARGIN / 2  # a slot missed by more is given up for a new one (half the jitter allowance)
+LATE_RETRIES = 4  # new slots tried before sending late anyway (the 429 path then takes over)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +328,7 @@ class SharedRateLimiter:
         self.penalties = 0  # 429s and exhausted-budget signals seen by this process
         self.reservations = 0
         self.store_failures = 0
+        self.late = 0  # slots given up because this process woke too late for them
 
     async def acquire(self) -> float:
         """Wait for this process's turn, then for the account's next shared slot; return the
@@ -339,21 +344,41 @@ class SharedRateLimiter:
             if delay > 0:
                 self.waited += delay
                 await self._sleep(delay)
-            try:
-                delay = await self.store.reserve(self.account, self.pacing)
-            except _STORE_ERRORS as exc:
-                self.store_failures += 1
-                log.warning("rate budget of %s unavailable, pacing locally: %r", self.account, exc)
+            slot = await self._reserve()
+            if slot is None:
                 return await self._fallback.acquire()
-            self.reservations += 1
-            slot = self._clock() + delay
-            self.waited += delay
-            if delay > LOOKAHEAD:
-                await self._sleep(delay - LOOKAHEAD)
-        delay = slot - self._clock()
-        if delay > 0:
-            await self._sleep(delay)
+            if slot - self._clock() > LOOKAHEAD:
+                await self._sleep(slot - LOOKAHEAD - self._clock())
+        for _ in range(LATE_RETRIES):
+            delay = slot - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+            late = self._clock() - slot
+            if late <= LATE:
+                break
+            # Woken too late (a busy event loop): sent now, this request could land in one
+            # window with the slots after it. Take a new slot instead.
+            self.late += 1
+            slot = await self._reserve()
+            if slot is None:
+                return await self._fallback.acquire()
         return self._clock()
+
+    async def _reserve(self) -> float | None:
+        """The next shared slot on our clock, or None when the store cannot be reached."""
+        asked = self._clock()
+        try:
+            delay = await self.store.reserve(self.account, self.pacing)
+        except _STORE_ERRORS as exc:
+            self.store_failures += 1
+            log.warning("rate budget of %s unavailable, pacing locally: %r", self.account, exc)
+            return None
+        self.reservations += 1
+        self.waited += delay
+        # From when we asked: the database read its clock a one-way trip later, so this is
+        # that trip early at most, while a reply that a busy event loop took long to notice
+        # shows up as lateness (and the slot is given up) rather than silently shifting it.
+        return asked + delay
 
     def block(self, seconds: float | None = None) -> None:
         """The server refused: hold this process at once and every process via the store."""

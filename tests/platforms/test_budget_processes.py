@@ -1,0 +1,112 @@
+"""Worker processes (real OS processes) sharing one Hootsuite account's budget through real
+PostgreSQL, against the sandbox with its limit on (20 per fixed one-second window, 429 past
+it): the sandbox is the judge of every window."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from benchmarks.budget_load import Workers
+from sqlalchemy import text
+
+from empause.platforms.hootsuite.adapter import OrganizationToken
+from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, ORG_ID
+from empause.store.db import make_engine
+from tests.fixtures.database import POSTGRES_URL
+
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="EMPAUSE_TEST_POSTGRES_URL is not set")
+
+LIMIT = 20
+PROCESSES = 3
+SECONDS = 4.0
+
+
+@pytest.fixture
+def budget_database(postgres_database: str) -> Iterator[str]:
+    async def empty() -> None:
+        engine = make_engine(postgres_database)
+        async with engine.begin() as conn:
+            await conn.execute(text("TRUNCATE rate_budgets"))
+        await engine.dispose()
+
+    asyncio.run(empty())
+    yield postgres_database
+
+
+def plan(sandbox, database_url: str, **extra: object) -> dict:
+    return {
+        "sandbox_url": sandbox.base_url,
+        "database_url": database_url,
+        "organizations": [ORG_ID],
+        "seconds": SECONDS,
+        "tasks": 3,
+        "rate": LIMIT,
+        **extra,
+    }
+
+
+def merged(reports: list[dict], key: str) -> list:
+    return [x for r in reports for x in r[ORG_ID][key]]
+
+
+def test_processes_sharing_an_account_stay_under_its_limit_and_urgent_goes_first(
+    sandbox, budget_database
+):
+    sandbox.control.faults(rate_limit=LIMIT)
+    # A backlog of ordinary calls in every process, and one urgent caller in each.
+    workers = Workers(plan(sandbox, budget_database, tasks=8, urgent_tasks=1), PROCESSES)
+    try:
+        start_at = workers.start()
+        reports = workers.reports()
+    finally:
+        workers.stop()
+    rate_limited = sum(r[ORG_ID]["rate_limited"] for r in reports)
+    assert rate_limited <= 1  # the sandbox refused (next to) nothing: no window saw 21
+    assert all(r[ORG_ID]["store_failures"] == 0 for r in reports)
+    sends = sorted(merged(reports, "sends"))
+    steady = [t for t in sends if start_at + 1 <= t < start_at + SECONDS]
+    assert len(steady) / (SECONDS - 1) >= 0.75 * LIMIT  # the processes together use the budget
+    assert all(len(r[ORG_ID]["sends"]) >= 10 for r in reports)  # every process had its share
+    latency = {
+        kind: statistics.median(x for r in reports for x in r[ORG_ID]["latency"][kind])
+        for kind in ("urgent", "ordinary")
+    }
+    assert latency["urgent"] < latency["ordinary"] / 2  # urgent calls skip the local line
+
+
+async def _foreign_burst(base_url: str, requests: int) -> None:
+    """Another client of the same account spends its whole window at once, unpaced."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        token = await OrganizationToken(http, base_url, CLIENT_ID, CLIENT_SECRET, ORG_ID)()
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"{base_url}/v1/organizations/{ORG_ID}/teams"
+        await asyncio.gather(*(http.get(url, headers=headers) for _ in range(requests)))
+
+
+def test_a_refusal_seen_by_one_process_holds_them_all(sandbox, budget_database):
+    sandbox.control.faults(rate_limit=LIMIT)
+    workers = Workers(plan(sandbox, budget_database), PROCESSES)
+    try:
+        start_at = workers.start()
+        # Let the workers settle into the paced rhythm, then spend a window under them.
+        burst_at = start_at + 1.5
+        time.sleep(max(0.0, burst_at - time.time()))
+        asyncio.run(_foreign_burst(sandbox.base_url, 2 * LIMIT))
+        reports = workers.reports()
+    finally:
+        workers.stop()
+    penalties = sum(r[ORG_ID]["penalties"] for r in reports)
+    rate_limited = sum(r[ORG_ID]["rate_limited"] for r in reports)
+    assert penalties >= 1  # someone saw the refusal (a 429, or a zero we had not caused)
+    assert rate_limited <= PROCESSES + 4  # then nobody kept knocking: held slots only
+    # Every process held back together: the sends of all of them pause for about a window.
+    sends = sorted(t for t in merged(reports, "sends") if burst_at - 0.2 <= t)
+    gaps = [b - a for a, b in itertools.pairwise(sends)]
+    assert max(gaps) >= 0.6
+    assert len(sends) >= 20  # and they carried on afterwards
