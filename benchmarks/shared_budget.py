@@ -74,6 +74,7 @@ def summarize(reports: list[dict], plan: dict, start_at: float) -> dict:
     reservations = 0
     penalties = 0
     failures = 0
+    late = 0
     for org in plan["organizations"]:
         ok = sum(r[org]["ok"] for r in reports)
         limited = sum(r[org]["rate_limited"] for r in reports)
@@ -83,6 +84,7 @@ def summarize(reports: list[dict], plan: dict, start_at: float) -> dict:
         reservations += sum(r[org]["reservations"] for r in reports)
         penalties += sum(r[org]["penalties"] for r in reports)
         failures += sum(r[org]["store_failures"] for r in reports)
+        late += sum(r[org]["late"] for r in reports)
         per_account.append(
             {
                 "ok": ok,
@@ -102,6 +104,7 @@ def summarize(reports: list[dict], plan: dict, start_at: float) -> dict:
         "busiest_second_by_send_time": max(a["busiest_second"] for a in per_account),
         "penalties": penalties,
         "store_failures": failures,
+        "slots_given_up_late_per_s": round(late / seconds, 1),
         "reservations_per_s": round(reservations / seconds, 1),
     }
 

@@ -445,7 +445,7 @@ class RateBudgets:
                 # A budget lost in a crash is harmless: never wait for the WAL to be flushed.
                 connect_args={"server_settings": {"synchronous_commit": "off"}},
             )
-            self.store = PostgresBudgets(self._engine)
+            self.store = PostgresBudgets(self._engine, connections=pool_size)
 
     def budget_for(
         self,
