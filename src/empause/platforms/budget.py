@@ -47,7 +47,9 @@ If the database cannot be reached, a request is paced by an in-process limiter i
 429s, which are obeyed, catch the overlap with other processes).
 
 Cost: one statement per request on a hot row (HOT update, UNLOGGED table, asynchronous
-commit); see benchmarks/shared_budget.py for what one PostgreSQL sustains.
+commit), 0.09 ms of the worker's CPU. benchmarks/shared_budget.py measured one PostgreSQL
+on 2 shared cores at 7,000-8,000 reservations/s from 4 processes over 20 accounts, 18-20
+times the 400/s that 20 accounts at 20 req/s need.
 """
 
 from __future__ import annotations
