@@ -16,8 +16,8 @@ import pytest
 from benchmarks.budget_load import Workers
 from sqlalchemy import text
 
-from empause.platforms.budget import LOOKAHEAD, Pacing, RateBudgets
-from empause.platforms.hootsuite.adapter import OrganizationToken
+from empause.platforms.budget import LOOKAHEAD, Pacing, RateBudgets, SharedRateLimiter
+from empause.platforms.hootsuite.adapter import HootsuitePlatform, OrganizationToken
 from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, ORG_ID
 from empause.store.db import make_engine
 from tests.fixtures.database import POSTGRES_URL
@@ -142,3 +142,23 @@ def test_a_foreign_client_spending_the_window_costs_few_429s(sandbox, budget_dat
     # and those of the next LOOKAHEAD seconds), and the request that saw it.
     assert rate_limited <= PROCESSES + math.ceil(LOOKAHEAD / Pacing(rate=LIMIT).interval) + 2
     assert len([t for r in reports for t in r[ORG_ID]["sends"] if t > burst_at + 1.5]) >= 10
+
+
+async def test_the_hootsuite_adapter_takes_the_shared_budget(sandbox, budget_database):
+    budgets = RateBudgets(budget_database)
+    limiter = budgets.budget_for(sandbox.base_url, f"organization:{ORG_ID}", LIMIT)
+    hootsuite = HootsuitePlatform(
+        sandbox.base_url, CLIENT_ID, CLIENT_SECRET, ORG_ID, timeout=3.0, limiter=limiter
+    )
+    try:
+        assert hootsuite.client.limiter is limiter
+        teams = await asyncio.gather(
+            *(hootsuite.client.organization_teams(ORG_ID) for _ in range(LIMIT + 5))
+        )
+        assert all(teams)
+        assert isinstance(limiter, SharedRateLimiter)
+        assert limiter.reservations - limiter.late == LIMIT + 5  # one slot per request sent
+        assert hootsuite.client.rate_limited == 0
+    finally:
+        await hootsuite.aclose()
+        await budgets.aclose()
