@@ -76,6 +76,7 @@ DEFAULT_BURST = 1  # requests that may leave back to back (see the module docstr
 POOL_SIZE = 4  # database connections per process for reservations (each takes ~1 ms)
 LOOKAHEAD = 0.2  # seconds before its slot a task lets the next one reserve (SharedRateLimiter)
 LATE = MARGIN / 2  # a slot missed by more is given up for a new one (half the jitter allowance)
+WARN_EVERY = 60.0  # seconds between two warnings that one account's budget is unavailable
 LATE_RETRIES = 4  # new slots tried before sending late anyway (the 429 path then takes over)
 
 
@@ -256,7 +257,10 @@ class PostgresBudgets:
                 driver = (await conn.get_raw_connection()).driver_connection
             try:
                 value = await driver.fetchval(statement, account, now, *args)
-            except BaseException:
+            except asyncpg.PostgresError:
+                self._idle.append((conn, driver))  # the server refused; the link is fine
+                raise
+            except BaseException:  # a broken or interrupted link: never reuse it
                 with contextlib.suppress(Exception):
                     await conn.invalidate()
                     await conn.close()
@@ -331,6 +335,7 @@ class SharedRateLimiter:
         self.reservations = 0
         self.store_failures = 0
         self.late = 0  # slots given up because this process woke too late for them
+        self._warned_at = -WARN_EVERY
 
     async def acquire(self) -> float:
         """Wait for this process's turn, then for the account's next shared slot; return the
@@ -373,7 +378,7 @@ class SharedRateLimiter:
             delay = await self.store.reserve(self.account, self.pacing)
         except _STORE_ERRORS as exc:
             self.store_failures += 1
-            log.warning("rate budget of %s unavailable, pacing locally: %r", self.account, exc)
+            self._warn("rate budget of %s unavailable, pacing locally: %r", exc)
             return None
         self.reservations += 1
         self.waited += delay
@@ -410,11 +415,18 @@ class SharedRateLimiter:
                 await work
             except _STORE_ERRORS as exc:
                 self.store_failures += 1
-                log.warning("rate budget of %s not updated: %r", self.account, exc)
+                self._warn("rate budget of %s not updated: %r", exc)
 
         task = asyncio.get_running_loop().create_task(guarded())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _warn(self, message: str, exc: BaseException) -> None:
+        """Log a store failure, at most once per WARN_EVERY seconds (it may last)."""
+        now = self._clock()
+        if now >= self._warned_at + WARN_EVERY:
+            self._warned_at = now
+            log.warning(message, self.account, exc)
 
     async def settle(self) -> None:
         """Wait until every penalty this process reported has reached the store."""
