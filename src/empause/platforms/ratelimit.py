@@ -13,12 +13,101 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Protocol
 
 from empause.platforms.priority import is_urgent
 
 REMAINING_HEADER = "X-Account-Rate-Limit-Requests-Remaining"
+MARGIN = 0.05  # seconds of latency jitter the pacing absorbs (see the module docstring)
 _HISTORY = 5.0  # seconds of send times kept beyond one span
+
+
+class Limiter(Protocol):
+    """What a platform client needs from the pacing of one upstream account.
+
+    `RateLimiter` (below) paces one process; `platforms.budget.SharedRateLimiter` paces every
+    process that shares a PostgreSQL database. Both order their own waiters the same way.
+    """
+
+    penalties: int
+
+    async def acquire(self) -> float:
+        """Wait for this request's turn; return the (monotonic) moment it may be sent."""
+        ...
+
+    def block(self, seconds: float | None = None) -> None:
+        """The server refused (429): hold every caller back until its window has ended."""
+        ...
+
+    def observe_headers(self, headers: object, sent_at: float | None = None) -> None:
+        """Feed the remaining-requests header of the response to a request sent at `sent_at`."""
+        ...
+
+
+def remaining_from(headers: object) -> int | None:
+    """The remaining-requests count in an httpx.Headers-like mapping, if present and sane."""
+    getter = getattr(headers, "get", None)
+    value = getter(REMAINING_HEADER) if getter else None
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
+
+
+class WaitLine:
+    """Whose turn it is among one process's tasks: urgent callers (platforms.priority) first,
+    in arrival order; ordinary ones in arrival order once no urgent caller waits.
+
+    One task at a time holds the turn (while it waits for its slot), so the pacing behind it
+    sees one request at a time from this process.
+    """
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+        self._no_urgent: asyncio.Event | None = None
+        self._urgent = 0  # urgent acquisitions waiting or in progress
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _get_lock(self) -> tuple[asyncio.Lock, asyncio.Event]:
+        # An asyncio.Lock belongs to one event loop; tests run one loop per test.
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._no_urgent is None or self._loop is not loop:
+            self._lock = asyncio.Lock()
+            self._no_urgent = asyncio.Event()
+            self._no_urgent.set()
+            self._urgent = 0
+            self._loop = loop
+        return self._lock, self._no_urgent
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        lock, no_urgent = self._get_lock()
+        if not is_urgent():
+            while True:
+                await no_urgent.wait()
+                await lock.acquire()
+                if not self._urgent:
+                    break
+                lock.release()  # an urgent call arrived meanwhile: it goes first
+                await asyncio.sleep(0)
+            try:
+                yield
+            finally:
+                lock.release()
+            return
+        self._urgent += 1
+        no_urgent.clear()
+        try:
+            async with lock:
+                yield
+        finally:
+            self._urgent -= 1
+            if not self._urgent:
+                no_urgent.set()
 
 
 class RateLimiter:
@@ -28,7 +117,7 @@ class RateLimiter:
         self,
         rate: float = 20,
         period: float = 1.0,
-        margin: float = 0.05,
+        margin: float = MARGIN,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ):
@@ -41,10 +130,7 @@ class RateLimiter:
         self._sleep = sleep
         self._log: deque[float] = deque()
         self._blocked_until = 0.0
-        self._lock: asyncio.Lock | None = None
-        self._no_urgent: asyncio.Event | None = None
-        self._urgent = 0  # urgent acquisitions waiting or in progress
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._line = WaitLine()
         self.waited = 0.0  # total seconds tasks spent paced (for benchmarks)
         self.penalties = 0  # 429s and exhausted-budget signals seen
 
@@ -57,17 +143,6 @@ class RateLimiter:
     def span(self) -> float:
         """The sliding window: a little longer than the server's, to absorb jitter."""
         return self.period * self.capacity / self.rate + self.margin
-
-    def _get_lock(self) -> asyncio.Lock:
-        # An asyncio.Lock belongs to one event loop; tests run one loop per test.
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._no_urgent is None or self._loop is not loop:
-            self._lock = asyncio.Lock()
-            self._no_urgent = asyncio.Event()
-            self._no_urgent.set()
-            self._urgent = 0
-            self._loop = loop
-        return self._lock
 
     def _delay(self, now: float) -> float:
         span = self.span
@@ -85,30 +160,8 @@ class RateLimiter:
         Urgent callers (platforms.priority) are served first, in arrival order; ordinary
         ones in arrival order once no urgent caller waits.
         """
-        lock = self._get_lock()
-        no_urgent = self._no_urgent
-        assert no_urgent is not None
-        if not is_urgent():
-            while True:
-                await no_urgent.wait()
-                await lock.acquire()
-                if not self._urgent:
-                    break
-                lock.release()  # an urgent call arrived meanwhile: it goes first
-                await asyncio.sleep(0)
-            try:
-                return await self._take_slot()
-            finally:
-                lock.release()
-        self._urgent += 1
-        no_urgent.clear()
-        try:
-            async with lock:
-                return await self._take_slot()
-        finally:
-            self._urgent -= 1
-            if not self._urgent:
-                no_urgent.set()
+        async with self._line.turn():
+            return await self._take_slot()
 
     async def _take_slot(self) -> float:
         while True:
@@ -147,21 +200,16 @@ class RateLimiter:
 
     def observe_headers(self, headers: object, sent_at: float | None = None) -> None:
         """`observe` the remaining count from an httpx.Headers-like mapping, if present."""
-        getter = getattr(headers, "get", None)
-        value = getter(REMAINING_HEADER) if getter else None
-        if value is None:
-            return
-        try:
-            self.observe(int(float(value)), sent_at)
-        except ValueError:
-            return
+        remaining = remaining_from(headers)
+        if remaining is not None:
+            self.observe(remaining, sent_at)
 
 
 _registry: dict[tuple[str, str], RateLimiter] = {}
 
 
 def limiter_for(
-    base_url: str, account: str, rate: float = 20, period: float = 1.0, margin: float = 0.05
+    base_url: str, account: str, rate: float = 20, period: float = 1.0, margin: float = MARGIN
 ) -> RateLimiter:
     """The one limiter for this upstream account; created on first use, then shared."""
     key = (base_url.rstrip("/"), account)

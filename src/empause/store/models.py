@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -252,3 +254,19 @@ class Prescreening(Base):
     sequence_number: Mapped[int | None] = mapped_column(Integer)
     message_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     decided_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class RateBudget(Base):
+    """One upstream account's shared request budget (platforms.budget): the theoretical
+    arrival time of its next request and its last slots, in seconds on the database's clock.
+    Only PostgreSQL uses it (UNLOGGED there: after a crash every budget simply starts afresh).
+    """
+
+    __tablename__ = "rate_budgets"
+
+    account: Mapped[str] = mapped_column(String(512), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)
+    recent: Mapped[list[float]] = mapped_column(
+        JSON().with_variant(postgresql.ARRAY(Float), "postgresql")
+    )
+    penalties: Mapped[int] = mapped_column(Integer, default=0)

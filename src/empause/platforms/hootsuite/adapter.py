@@ -20,7 +20,7 @@ from empause.platforms.hootsuite import auth
 from empause.platforms.hootsuite.client import HootsuiteClient
 from empause.platforms.hootsuite.messages import create_body, message_from_json
 from empause.platforms.port import Capabilities, NotFound, Permanent
-from empause.platforms.ratelimit import limiter_for
+from empause.platforms.ratelimit import Limiter, limiter_for
 
 if TYPE_CHECKING:
     from empause.config import Settings
@@ -101,7 +101,10 @@ class HootsuitePlatform:
         rate_limit: float = 20,
         timeout: float = 10.0,
         reviewer_type: str = "EXTERNAL",
+        limiter: Limiter | None = None,
     ):
+        """`limiter` paces the organization's account (e.g. `RateBudgets.budget_for(...)`,
+        shared by every process); by default this process's own limiter of that account."""
         self.base_url = base_url.rstrip("/")
         self.organization_id = str(organization_id)
         self.capabilities = Capabilities(
@@ -117,7 +120,8 @@ class HootsuitePlatform:
             self.base_url,
             self.token,
             http=self._http,
-            limiter=limiter_for(self.base_url, f"organization:{self.organization_id}", rate_limit),
+            limiter=limiter
+            or limiter_for(self.base_url, f"organization:{self.organization_id}", rate_limit),
             timeout=timeout,
         )
 

@@ -1,6 +1,7 @@
 """A low-level async client for the Hootsuite REST API (v1), shaped by what can go wrong.
 
-Every request is paced by the account's shared rate limiter, authenticated with a bearer
+Every request is paced by the account's rate limiter (one per process, or shared by every
+process through PostgreSQL: platforms.budget), authenticated with a bearer
 token from a provider (asked once for a fresh token after a 401/403), unwrapped from the
 `data` envelope, and mapped to the port's exceptions. Reads and DELETE are retried with
 exponential backoff and jitter; a POST that may have reached the server (timeout, dropped
@@ -20,7 +21,7 @@ import httpx
 from empause.domain.timeutil import format_time
 from empause.platforms.hootsuite import envelope
 from empause.platforms.port import Ambiguous, AuthError, NotFound, Transient
-from empause.platforms.ratelimit import RateLimiter
+from empause.platforms.ratelimit import Limiter, RateLimiter
 
 # Called with None for the current token, or with the token the server just refused
 # (then it must return a different, fresh one if it can).
@@ -39,7 +40,7 @@ class HootsuiteClient:
         token_provider: TokenProvider,
         *,
         http: httpx.AsyncClient | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         timeout: float = 10.0,
         max_attempts: int = 5,
         max_rate_limited: int = 20,
@@ -50,7 +51,7 @@ class HootsuiteClient:
         self._token_provider = token_provider
         self._own_http = http is None
         self.http = http or httpx.AsyncClient(timeout=timeout)
-        self.limiter = limiter or RateLimiter()
+        self.limiter: Limiter = limiter or RateLimiter()
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.max_rate_limited = max_rate_limited
