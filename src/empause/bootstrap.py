@@ -19,6 +19,7 @@ from empause.domain.organization import OrganizationConfig, PlatformName
 from empause.domain.timeutil import utcnow
 from empause.engine.service import Engine
 from empause.jobs.settings import JobSettings
+from empause.platforms.budget import RateBudgets
 from empause.platforms.port import Platform
 from empause.store import organizations
 from empause.store.db import Database
@@ -51,6 +52,8 @@ class Services:
         self.lock_timeout = lock_timeout
         self.db = Database(settings.database_url)
         self.cipher = TokenCipher(settings.secret_key) if settings.secret_key else None
+        # One request budget per upstream account, shared by every process on PostgreSQL.
+        self.budgets = RateBudgets(settings.database_url)
         self._platforms: dict[str, Platform] = {}
         self._engines: dict[str, Engine] = {}
         # Each organization's base URL and encrypted credentials, as last read from its row.
@@ -72,6 +75,7 @@ class Services:
         self._engines.clear()
         for platform in platforms:
             await platform.aclose()
+        await self.budgets.aclose()
         await self.db.dispose()
 
     # -- organizations ----------------------------------------------------------------------
@@ -137,7 +141,14 @@ class Services:
             missing = [name for name, value in app.items() if not value]
             if missing:
                 raise UnknownOrganization(f"missing configuration: set {', '.join(missing)}")
-            return HootsuitePlatform(*app.values(), org.organization_id, rate_limit=org.rate_limit)
+            base, client_id, client_secret = app.values()
+            limiter = self.budgets.budget_for(
+                base, f"organization:{org.organization_id}", org.rate_limit
+            )
+            return HootsuitePlatform(
+                base, client_id, client_secret, org.organization_id,
+                rate_limit=org.rate_limit, limiter=limiter,
+            )  # fmt: skip
         raise UnknownOrganization(f"platform {org.platform} is not supported yet")
 
     def remember_connection(

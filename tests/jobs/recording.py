@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import psycopg
 
-from empause.jobs.postgres import conninfo
+from empause.jobs.postgres import conninfo, held_lock
+from empause.jobs.settings import organization_lock
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -54,31 +55,37 @@ class RecordingHandlers:
             call_id = await self._start(db, "operation", organization_id, operation_id)
             if call_id <= self._failures:
                 raise RuntimeError(f"injected failure of call {call_id}")
-            key = (organization_id, operation_id)
-            done = await db.execute(
-                "SELECT count(*) FROM completions WHERE organization_id = %s"
-                " AND operation_id = %s",
-                key,
-            )
-            if (await done.fetchone() or (0,))[0] == 0:
-                last = await db.execute(
-                    "SELECT coalesce(max(step), -1) FROM progress WHERE organization_id = %s"
-                    " AND operation_id = %s",
-                    key,
-                )
-                for step in range((await last.fetchone() or (-1,))[0] + 1, self._steps):
-                    await asyncio.sleep(self._step_seconds)
-                    await db.execute(
-                        "INSERT INTO progress (organization_id, operation_id, step, pid)"
-                        " VALUES (%s, %s, %s, %s)",
-                        (*key, step, os.getpid()),
-                    )
-                await db.execute(
-                    "INSERT INTO completions (organization_id, operation_id, pid)"
-                    " VALUES (%s, %s, %s)",
-                    (*key, os.getpid()),
-                )
+            # Like the engine, the handler holds the organization's lock while it works.
+            async with held_lock(self._dsn, organization_lock(organization_id)):
+                await self._work(db, organization_id, operation_id)
             await self._finish(db, call_id)
+
+    async def _work(
+        self, db: psycopg.AsyncConnection[tuple[int]], organization_id: str, operation_id: int
+    ) -> None:
+        key = (organization_id, operation_id)
+        done = await db.execute(
+            "SELECT count(*) FROM completions WHERE organization_id = %s AND operation_id = %s",
+            key,
+        )
+        if (await done.fetchone() or (0,))[0]:
+            return
+        last = await db.execute(
+            "SELECT coalesce(max(step), -1) FROM progress WHERE organization_id = %s"
+            " AND operation_id = %s",
+            key,
+        )
+        for step in range((await last.fetchone() or (-1,))[0] + 1, self._steps):
+            await asyncio.sleep(self._step_seconds)
+            await db.execute(
+                "INSERT INTO progress (organization_id, operation_id, step, pid)"
+                " VALUES (%s, %s, %s, %s)",
+                (*key, step, os.getpid()),
+            )
+        await db.execute(
+            "INSERT INTO completions (organization_id, operation_id, pid) VALUES (%s, %s, %s)",
+            (*key, os.getpid()),
+        )
 
     async def sweep(self, organization_id: str) -> None:
         async with await psycopg.AsyncConnection.connect(self._dsn, autocommit=True) as db:

@@ -22,7 +22,7 @@ from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Job, Status
 
 from empause.jobs.ports import Handlers
-from empause.jobs.postgres import conninfo, ensure_schema, held_lock
+from empause.jobs.postgres import conninfo, ensure_schema
 from empause.jobs.settings import JobSettings, every, organization_lock
 
 logger = logging.getLogger(__name__)
@@ -57,17 +57,15 @@ class ProcrastinateQueue:
 
     def _build_app(self) -> App:
         app = App(connector=PsycopgConnector(conninfo=self._dsn))
-        handlers, dsn, retry = self._handlers, self._dsn, _Backoff(self.settings)
+        handlers, retry = self._handlers, _Backoff(self.settings)
 
         @app.task(name=RUN_OPERATION, retry=retry)
         async def run_operation(organization_id: str, operation_id: int) -> None:
-            async with held_lock(dsn, organization_lock(organization_id)):
-                await handlers.run_operation(organization_id, operation_id)
+            await handlers.run_operation(organization_id, operation_id)
 
         @app.task(name=SWEEP, retry=retry)
         async def sweep(organization_id: str) -> None:
-            async with held_lock(dsn, organization_lock(organization_id)):
-                await handlers.sweep(organization_id)
+            await handlers.sweep(organization_id)
 
         @app.periodic(cron=every(self.settings.sweep_interval))
         @app.task(name=SWEEP_PAUSED, queueing_lock=SWEEP_PAUSED)
