@@ -229,3 +229,15 @@ class Prescreening(Base):
     sequence_number: Mapped[int | None] = mapped_column(Integer)
     message_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     decided_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class UsedSsoToken(Base):
+    """An app-stream single sign-on token already accepted (its SHA-256), kept until its
+    timestamp leaves the allowed skew: a second use is refused by any process sharing the
+    database (the primary key makes the insert the check)."""
+
+    __tablename__ = "sso_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -32,6 +32,7 @@ from empause.web.middleware import RequestMetrics, SecurityHeaders
 from empause.web.profiles import ProfileNames
 from empause.web.routes import api, audit, auth, dashboard, events, keys, ops
 from empause.web.runner import OperationRunner
+from empause.web.stream import routes as stream
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, *, membership_ttl: float = MAX_
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(RecursionError, too_deep_handler)
 
-    for module in (auth, dashboard, audit, keys, events, api, ops):
+    for module in (auth, dashboard, audit, keys, events, api, ops, stream):
         app.include_router(module.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
