@@ -55,13 +55,8 @@ class Settings(BaseSettings):
     prescreen_when_normal: Literal["approve", "ignore"] = "approve"
 
     @field_validator(
-        "horizon",
-        "shift",
-        "sweep_interval",
-        "fast_sweep_interval",
-        "fast_sweep_window",
-        "sso_max_skew",
-        mode="before",
+        "horizon", "shift", "sweep_interval", "fast_sweep_interval", "fast_sweep_window",
+        "sso_max_skew", mode="before",
     )
     @classmethod
     def _duration(cls, value: object) -> object:

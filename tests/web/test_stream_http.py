@@ -67,7 +67,9 @@ def test_the_dashboard_may_post_the_sign_in(small_sandbox, app_server):
         ("missing", lambda: {k: v for k, v in sso_params().items() if k != "token"}, 401),
     ],
 )
-def test_bad_sign_ins_get_a_plain_page_in_the_frame(small_sandbox, app_server, case, params, status):
+def test_bad_sign_ins_get_a_plain_page_in_the_frame(
+    small_sandbox, app_server, case, params, status
+):
     page = open_stream(app_server.base_url, params())
     assert page.status_code == status, (case, page.text)
     assert 'id="stream-error"' in page.text
@@ -122,15 +124,20 @@ def test_the_stream_session_travels_in_a_header_and_is_checked(small_sandbox, ap
     for bad in (None, "", token[:-2] + "xx", token + "a"):
         with api(app_server.base_url, bad) as client:
             assert client.get("/state").status_code == 401
-            assert client.post("/pause", json={"reason": "x", "confirm": "PAUSE"}).status_code == 401
+            assert (
+                client.post("/pause", json={"reason": "x", "confirm": "PAUSE"}).status_code == 401
+            )
     # A cookie is not a way in: the header is.
     import httpx
 
-    assert httpx.get(
-        f"{app_server.base_url}/hootsuite/stream/state",
-        cookies={"empause_session": token},
-        headers={"Accept": "application/json"},
-    ).status_code == 401
+    assert (
+        httpx.get(
+            f"{app_server.base_url}/hootsuite/stream/state",
+            cookies={"empause_session": token},
+            headers={"Accept": "application/json"},
+        ).status_code
+        == 401
+    )
 
 
 def test_revoking_the_members_sessions_ends_the_stream_session(small_sandbox, app_server):
@@ -186,9 +193,11 @@ def test_an_emergency_member_pauses_and_resumes_from_the_stream(small_sandbox, a
         resumed = client.post("/resume", json={"restore": "original"})
         assert resumed.status_code == 202, resumed.text
         wait_for(
-            lambda: not (s := client.get("/state").json())["paused"]
-            and s["operation"]["kind"] == "resume"
-            and _settled(s)
+            lambda: (
+                not (s := client.get("/state").json())["paused"]
+                and s["operation"]["kind"] == "resume"
+                and _settled(s)
+            )
         )
     assert len(due_in_window(small_sandbox)) == len(before)  # back at their original times
 
@@ -202,3 +211,20 @@ def test_membership_is_asked_upstream_at_the_action(small_sandbox, app_server):
         refused = client.post("/pause", json={"reason": "Storm", "confirm": "PAUSE"})
         assert refused.status_code == 403, refused.text
     assert due_in_window(small_sandbox)
+
+
+def test_the_pause_preview_counts_what_would_move_and_is_shared(small_sandbox, app_server):
+    due = due_in_window(small_sandbox)
+    staff = session_token(open_stream(app_server.base_url, sso_params(seed.STAFF_MEMBER_ID)))
+    with api(app_server.base_url, staff) as client:
+        assert client.get("/preview").status_code == 403
+    token = session_token(open_stream(app_server.base_url, sso_params(seed.EM_MEMBER_ID)))
+    with api(app_server.base_url, token) as client:
+        first = client.get("/preview")
+        assert first.status_code == 200, first.text
+        assert first.json() == {"count": len(due), "more": False, "horizon_days": 7}
+        listed = small_sandbox.control.state()["calls"].get("GET /v1/messages", 0)
+        for _ in range(5):
+            assert client.get("/preview").json()["count"] == len(due)
+        # Asked again within the sharing period: no new listing upstream.
+        assert small_sandbox.control.state()["calls"].get("GET /v1/messages", 0) == listed

@@ -141,3 +141,39 @@ async def test_used_tokens_are_forgotten_once_they_could_no_longer_pass(database
             assert await session.scalar(select(func.count()).select_from(UsedSsoToken)) == 1
     finally:
         await db.dispose()
+
+
+def test_the_settings_read_the_stream_variables(monkeypatch):
+    from empause.config import (
+        DEMO_HOOTSUITE_APP_SECRET,
+        Settings,
+        dashboard_origins,
+        secret_problems,
+        with_demo_secrets,
+    )
+
+    monkeypatch.setenv("EMPAUSE_SSO_MAX_SKEW", "120")
+    monkeypatch.setenv(
+        "EMPAUSE_HOOTSUITE_DASHBOARD_ORIGINS", "https://hootsuite.com, https://x.hootsuite.com/"
+    )
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.sso_max_skew == timedelta(seconds=120)
+    assert dashboard_origins(settings) == ["https://hootsuite.com", "https://x.hootsuite.com"]
+    assert Settings(_env_file=None, sso_max_skew="5m").sso_max_skew == timedelta(minutes=5)  # type: ignore[call-arg]
+    monkeypatch.delenv("EMPAUSE_SSO_MAX_SKEW")
+    default = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert default.sso_max_skew == timedelta(seconds=300)
+    assert default.hootsuite_app_secret == ""
+
+    real = {"secret_key": "k" * 40, "webhook_secret": "w" * 40}
+
+    def problems(app_secret: str) -> list[str]:
+        return secret_problems(
+            default.model_copy(update={**real, "hootsuite_app_secret": app_secret})
+        )
+
+    assert problems("") == []  # the stream is optional: off without a secret
+    assert problems("a-real-app-secret-from-the-directory") == []
+    assert "demo value" in problems(DEMO_HOOTSUITE_APP_SECRET)[0]
+    assert "shorter" in problems("short")[0]
+    assert with_demo_secrets(default).hootsuite_app_secret == DEMO_HOOTSUITE_APP_SECRET

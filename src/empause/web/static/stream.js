@@ -106,6 +106,8 @@
     const controls = document.getElementById("s-controls");
     if (controls) controls.hidden = !state.can_act;
     if (pauseForm) pauseForm.hidden = paused;
+    if (pauseForm && !paused && state.can_act) showPreview();
+    if (paused) previewShown = false;
     if (resumeForm) resumeForm.hidden = !paused;
 
     if (paused !== lastPaused) {
@@ -134,6 +136,26 @@
       busy = false;
     }
     if (!ended) timer = setTimeout(refresh, busy ? BUSY_POLL_MS : IDLE_POLL_MS);
+  }
+
+  let previewShown = false;
+
+  async function showPreview() {
+    const note = document.getElementById("s-preview");
+    if (!note || previewShown) return;
+    previewShown = true;
+    try {
+      const answer = await call("GET", "/hootsuite/stream/preview");
+      if (!answer.ok) { previewShown = false; return; }
+      const p = answer.data;
+      const days = Number.isInteger(p.horizon_days) ? p.horizon_days : p.horizon_days.toFixed(1);
+      const count = p.more ? `More than ${p.count}` : String(p.count);
+      const posts = p.count === 1 && !p.more ? "scheduled post is" : "scheduled posts are";
+      note.textContent = `${count} ${posts} due in the next ${days} days: a pause moves them all, for the whole organization.`;
+      note.dataset.count = String(p.count);
+    } catch (e) {
+      previewShown = false;
+    }
   }
 
   async function submit(form, path, payload, started) {

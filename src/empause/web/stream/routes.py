@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from empause.config import dashboard_origins
 from empause.domain.timeutil import utcnow
 from empause.platforms.membership import MembershipUnavailable
+from empause.platforms.port import PlatformError
 from empause.web import actions, queries, status
 from empause.web.deps import db_session, require_emergency_member
-from empause.web.errors import NotSignedIn, Unavailable, WebError
+from empause.web.errors import Forbidden, NotSignedIn, Unavailable, WebError
 from empause.web.routes.dashboard import CONFIRM_WORD
-from empause.web.stream import members, sso
+from empause.web.stream import members, preview, sso
 from empause.web.stream import session as stream_session
 from empause.web.templating import templates
 
@@ -128,7 +129,9 @@ async def _sign_in(request: Request, session: AsyncSession, params: dict[str, st
         "theme": params.get("theme"),
         "tz": member.timezone,
         "who": who,
-        "organization": organization,
+        "organization_name": organization.name
+        or member.organizations.get(organization.id)
+        or organization.id,
         "can_act": emergency,
         "stream_token": _tokens(request).issue(who),
         "status": await status.current(session, organization.id),
@@ -188,6 +191,25 @@ async def stream_state(request: Request, who: Viewer) -> dict[str, Any]:
         "can_act": await _may_act(org_state, who.member_id),
         **_renewed(request, who),
     }
+
+
+@router.get("/preview")
+async def stream_preview(request: Request, who: Viewer) -> dict[str, Any]:
+    """How many scheduled posts a pause would move now (for the emergency team's form)."""
+    org_state = _org_state(request, who)
+    if not await _may_act(org_state, who.member_id):
+        raise Forbidden("Only the emergency team sees what a pause would move.")
+    state = request.app.state
+    shared = getattr(state, "stream_preview", None)
+    if shared is None:
+        shared = state.stream_preview = preview.SharedPreview()
+    try:
+        found = await shared.get(
+            who.organization_id, org_state.platform, org_state.settings.horizon
+        )
+    except PlatformError as exc:
+        raise Unavailable(f"Hootsuite could not list what is scheduled ({exc}).") from exc
+    return found.as_json()
 
 
 class StreamPause(BaseModel):
