@@ -228,3 +228,24 @@ def test_the_pause_preview_counts_what_would_move_and_is_shared(small_sandbox, a
             assert client.get("/preview").json()["count"] == len(due)
         # Asked again within the sharing period: no new listing upstream.
         assert small_sandbox.control.state()["calls"].get("GET /v1/messages", 0) == listed
+
+
+def test_a_polling_page_gets_a_fresh_session_token_before_the_old_one_expires(
+    small_sandbox, app_server, monkeypatch
+):
+    from itsdangerous.timed import TimestampSigner
+
+    from empause.web.stream import session as stream_session
+
+    fresh = session_token(open_stream(app_server.base_url, sso_params(seed.EM_MEMBER_ID)))
+    with api(app_server.base_url, fresh) as client:
+        assert "token" not in client.get("/state").json()
+    age = stream_session.RENEW_AFTER.total_seconds() + 5
+    with monkeypatch.context() as past:  # the app runs in this process: sign as if earlier
+        past.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time() - age))
+        aging = session_token(open_stream(app_server.base_url, sso_params(seed.EM_MEMBER_ID)))
+    with api(app_server.base_url, aging) as client:
+        renewed = client.get("/state").json()["token"]
+    with api(app_server.base_url, renewed) as client:
+        state = client.get("/state").json()
+        assert state["can_act"] is True and "token" not in state

@@ -34,6 +34,7 @@ router = APIRouter(prefix="/hootsuite/stream")
 SOURCE = "stream"
 DARK_THEMES = frozenset({"dark", "magnum"})  # Hootsuite theme names shown light-on-dark
 DISPLAY_MEMBERSHIP_AGE = 60.0  # seconds a membership answer may be, to choose what is shown
+PID_MAX = 64  # characters of a placement id we keep in the audit log
 SSO_FIELDS = ("i", "ts", "token", "pid", "uid", "lang", "theme", "timezone")
 
 
@@ -122,7 +123,7 @@ async def _sign_in(request: Request, session: AsyncSession, params: dict[str, st
     who = await stream_session.start(session, organization.id, member.profile(emergency))
     queries.audit(
         session, organization.id, who.label, "stream.signin", member_id=member.member_id,
-        pid=params.get("pid"),
+        pid=(params.get("pid") or "")[:PID_MAX],
     )  # fmt: skip
     await session.commit()
     context = {
