@@ -237,13 +237,17 @@ def test_a_polling_page_gets_a_fresh_session_token_before_the_old_one_expires(
 
     from empause.web.stream import session as stream_session
 
-    fresh = session_token(open_stream(app_server.base_url, sso_params(seed.EM_MEMBER_ID)))
+    now = int(time.time())
+    fresh = session_token(open_stream(app_server.base_url, sso_params(seed.EM_MEMBER_ID, ts=now)))
     with api(app_server.base_url, fresh) as client:
         assert "token" not in client.get("/state").json()
     age = stream_session.RENEW_AFTER.total_seconds() + 5
     with monkeypatch.context() as past:  # the app runs in this process: sign as if earlier
         past.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time() - age))
-        aging = session_token(open_stream(app_server.base_url, sso_params(seed.EM_MEMBER_ID)))
+        # (another second's token: the same member, second and secret make the same token)
+        aging = session_token(
+            open_stream(app_server.base_url, sso_params(seed.EM_MEMBER_ID, ts=now - 1))
+        )
     with api(app_server.base_url, aging) as client:
         renewed = client.get("/state").json()["token"]
     with api(app_server.base_url, renewed) as client:
