@@ -47,7 +47,7 @@ class AppStream:
         """The placement id of this stream in one member's dashboard."""
         return f"{self.number}{member_id}"
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, str]:
         return {"name": self.name, "url": self.url, "api_key": self.api_key}
 
 
@@ -149,7 +149,9 @@ def _offset_seconds() -> int:
     return int(offset.total_seconds()) if offset else 0
 
 
-def sso_fields(stream: AppStream, member_id: str, theme: str, now: int | None = None) -> dict:
+def sso_fields(
+    stream: AppStream, member_id: str, theme: str, now: int | None = None
+) -> dict[str, str]:
     """What the dashboard sends the stream (Hootsuite's servers' clock: real time)."""
     ts = int(time.time()) if now is None else now
     return {

@@ -106,13 +106,13 @@ async def _sign_in(request: Request, session: AsyncSession, params: dict[str, st
     member = await members.resolve_member(settings, app_state.http, identity.member_id)
     protected = await members.protected_organizations(session, member.organizations)
     if not protected:
-        context = {
+        context: dict[str, Any] = {
             "member": member,
             "theme": params.get("theme"),
             "title": "Your organization is not protected here",
         }
         return _page(request, "stream_unprotected.html", context, 403)
-    organization = protected[0]
+    organization = protected[0]  # a member of several protected organizations: the first
     org_state = members.organization_state(app_state, organization.id)
     if org_state is None:
         raise Unavailable(
@@ -126,7 +126,7 @@ async def _sign_in(request: Request, session: AsyncSession, params: dict[str, st
         pid=(params.get("pid") or "")[:PID_MAX],
     )  # fmt: skip
     await session.commit()
-    context = {
+    page: dict[str, Any] = {
         "theme": params.get("theme"),
         "tz": member.timezone,
         "who": who,
@@ -139,7 +139,7 @@ async def _sign_in(request: Request, session: AsyncSession, params: dict[str, st
         "hsp_js_url": settings.hsp_js_url,
         "header": stream_session.HEADER,
     }
-    return _page(request, "stream.html", context, 200)
+    return _page(request, "stream.html", page, 200)
 
 
 async def _may_act(org_state: Any, member_id: str) -> bool:
