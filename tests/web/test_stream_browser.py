@@ -117,6 +117,8 @@ async def test_an_emergency_member_pauses_and_resumes_inside_the_dashboard(
     await stream.get_by_role("button", name="Pause all scheduled posts").click()
     await expect(stream.locator("#s-message")).to_contain_text("Type PAUSE")
     await stream.get_by_label("Type PAUSE to confirm").fill("PAUSE")
+    await expect(stream.locator("#s-message")).to_be_hidden()
+    assert await off_loop(due_in_window, small_sandbox)  # nothing was sent
     await shot(page, "stream-02-light-pause-form")
     await stream.get_by_role("button", name="Pause all scheduled posts").click()
 

@@ -183,6 +183,10 @@
   }
 
   function wireForms() {
+    // A correction clears the last complaint, so it never sits next to a fixed field.
+    document.querySelectorAll("#s-controls form").forEach((form) => {
+      form.addEventListener("input", () => showMessage(""));
+    });
     const pauseForm = document.getElementById("s-pause-form");
     if (pauseForm) {
       pauseForm.addEventListener("submit", (event) => {
