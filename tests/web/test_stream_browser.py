@@ -187,6 +187,18 @@ async def test_an_emergency_member_in_the_dark_theme(dashboard_page, installed, 
     await stream.get_by_label("Type PAUSE to confirm").fill("PAUSE")
     await shot(page, "stream-06-dark-emergency-pause-form")
 
+    # The stand-in SDK answers getMemberInfo over postMessage (our page never relies on it).
+    info = await stream_frame(page).evaluate("new Promise((r) => hsp.getMemberInfo(r))")
+    assert info["userId"] == int(seed.EM_MEMBER_ID) and int(seed.EM_TEAM_ID) in info["teamIds"]
+    # The dashboard only listens to the stream's own frame, on the stream's origin.
+    await page.evaluate(
+        """window.postMessage({hsp: "call", call: "showStatusMessage",
+                               args: {message: "forged", type: "error"}, id: 1}, "*")"""
+    )
+    await stream_frame(page).evaluate("hsp.showStatusMessage('from the stream', 'info')")
+    await expect(page.locator("#status-messages .status-info")).to_have_text("from the stream")
+    assert await page.locator("#status-messages .status-error").count() == 0
+
 
 async def _resubmit(page: Any, **fields: str) -> None:
     """Post the dashboard's SSO form into the stream's frame again, with some fields changed."""

@@ -89,6 +89,10 @@ async def stream_page(
     try:
         return await _sign_in(request, session, params)
     except WebError as exc:
+        log.info(
+            "stream sign-in refused",
+            extra={"status": exc.status, "why": exc.title, "member_id": params.get("i", "")[:32]},
+        )
         # A plain page the member can read inside the dashboard's iframe.
         context = {"title": exc.title, "detail": exc.detail, "theme": params.get("theme")}
         return _page(request, "stream_error.html", context, exc.status)
