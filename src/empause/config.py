@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from empause.domain.organization import OrganizationConfig, PlatformName
 from empause.domain.timeutil import parse_duration
 
+# Where Hootsuite's dashboard runs and serves its SDK (seed 003); the demo uses the sandbox's.
+HOOTSUITE_DASHBOARD_ORIGINS = "https://hootsuite.com,https://*.hootsuite.com"
+HOOTSUITE_HSP_JS_URL = "https://d2l6uygi1pgnys.cloudfront.net/jsapi/2-0/hsp.js"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EMPAUSE_", env_file=".env", extra="ignore")
@@ -28,6 +32,13 @@ class Settings(BaseSettings):
     webhook_secret: str = ""
     secret_key: str = ""
     metrics_token: str = ""  # bearer token for /metrics; unset: /metrics is not served
+
+    # The app stream inside Hootsuite (seed 003). Optional: unset, /hootsuite/stream answers
+    # 503. The secret is the app's shared secret from the App Directory (signs the SSO token).
+    hootsuite_app_secret: str = ""
+    sso_max_skew: timedelta = timedelta(seconds=300)  # SSO timestamps older or newer: refused
+    hootsuite_dashboard_origins: str = HOOTSUITE_DASHBOARD_ORIGINS  # comma-separated
+    hsp_js_url: str = HOOTSUITE_HSP_JS_URL  # the App Directory SDK, from Hootsuite
 
     # Engine defaults (durations accept "7d", "12h", "30m", "45s" or seconds).
     horizon: timedelta = timedelta(days=7)
@@ -46,7 +57,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "horizon", "shift", "sweep_interval", "fast_sweep_interval", "fast_sweep_window",
-        mode="before",
+        "sso_max_skew", mode="before",
     )
     @classmethod
     def _duration(cls, value: object) -> object:
@@ -82,9 +93,13 @@ _SECRETS = {"secret_key": DEMO_SECRET_KEY, "webhook_secret": DEMO_WEBHOOK_SECRET
 MAKE_A_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
+DEMO_HOOTSUITE_APP_SECRET = "demo-hootsuite-app-secret-change-me"
+MIN_APP_SECRET_LENGTH = 16
+
+
 def secret_problems(settings: Settings) -> list[str]:
     """What is wrong with the secrets a real deployment needs (empty when all are good)."""
-    problems = []
+    problems = _app_secret_problems(settings.hootsuite_app_secret)
     for name, demo in _SECRETS.items():
         variable = f"EMPAUSE_{name.upper()}"
         value = str(getattr(settings, name) or "")
@@ -100,8 +115,36 @@ def secret_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def _app_secret_problems(value: str) -> list[str]:
+    """The app stream is optional (unset: it answers 503), but a set secret must be real."""
+    if not value:
+        return []
+    if value == DEMO_HOOTSUITE_APP_SECRET:
+        why = "is the public demo value"
+    elif len(value) < MIN_APP_SECRET_LENGTH:
+        why = f"is shorter than {MIN_APP_SECRET_LENGTH} characters"
+    else:
+        return []
+    return [
+        f"EMPAUSE_HOOTSUITE_APP_SECRET {why}; use your app's secret from Hootsuite's App "
+        "Directory, or unset it to turn the app stream off"
+    ]
+
+
 def with_demo_secrets(settings: Settings) -> Settings:
     """The demo's settings: any secret left unset takes its (public) demo value."""
+    demo_values = {**_SECRETS, "hootsuite_app_secret": DEMO_HOOTSUITE_APP_SECRET}
     return settings.model_copy(
-        update={name: getattr(settings, name) or demo for name, demo in _SECRETS.items()}
+        update={name: getattr(settings, name) or demo for name, demo in demo_values.items()}
     )
+
+
+def demo_stream_settings(dashboard_origin: str) -> dict[str, str]:
+    """The demo's app stream: framed by, and loading hsp.js from, the sandbox's dashboard."""
+    origin = dashboard_origin.rstrip("/")
+    return {"hootsuite_dashboard_origins": origin, "hsp_js_url": f"{origin}/jsapi/2-0/hsp.js"}
+
+
+def dashboard_origins(settings: Settings) -> list[str]:
+    """EMPAUSE_HOOTSUITE_DASHBOARD_ORIGINS as a list (commas or spaces between)."""
+    return [o.rstrip("/") for o in settings.hootsuite_dashboard_origins.replace(",", " ").split()]

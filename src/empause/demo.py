@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from urllib.parse import urlsplit
 
-from empause.config import get_settings, with_demo_secrets
+from empause.config import demo_stream_settings, get_settings, with_demo_secrets
 from empause.sandbox import seed
 from empause.sandbox.server import SandboxServer
 from empause.web import logs
@@ -18,6 +18,13 @@ from empause.web.server import ServerThread, bind
 
 SANDBOX_PORT = 8900
 MESSAGES = 300
+STREAM_NAME = "Emergency Pause"
+
+
+def sandbox_dashboard_origin(port: int) -> str:
+    """The sandbox dashboard's origin: `localhost`, another site than the app's 127.0.0.1,
+    so the stream is a cross-site iframe as inside Hootsuite."""
+    return f"http://localhost:{port}"
 
 
 def run(sandbox_port: int = SANDBOX_PORT, messages: int = MESSAGES) -> None:
@@ -34,6 +41,9 @@ def run(sandbox_port: int = SANDBOX_PORT, messages: int = MESSAGES) -> None:
                 "hootsuite_client_secret": seed.CLIENT_SECRET,
                 "organization_id": seed.ORG_ID,
                 "emergency_team_id": seed.EM_TEAM_ID,
+                # The sandbox's dashboard frames the app stream from another site (localhost
+                # against the app's 127.0.0.1), as Hootsuite's does, and serves its hsp.js.
+                **demo_stream_settings(sandbox_dashboard_origin(sandbox.port)),
             }
         )
         sock = bind(app_url.hostname or "127.0.0.1", app_port)
@@ -44,10 +54,15 @@ def run(sandbox_port: int = SANDBOX_PORT, messages: int = MESSAGES) -> None:
             sandbox.control.register_webhook(
                 f"{public}/webhooks/hootsuite/{settings.webhook_secret}"
             )
+            sandbox.control.install_app_stream(
+                STREAM_NAME, f"{public}/hootsuite/stream", settings.hootsuite_app_secret
+            )
+            hootsuite_dashboard = f"{sandbox_dashboard_origin(sandbox.port)}/dashboard"
             print(
                 "\n  Emergency Pause demo is running\n"
                 f"    dashboard:         {public}/\n"
                 f"    Hootsuite sandbox: {sandbox.base_url}/ ({messages} scheduled messages)\n"
+                f"    app stream inside the sandbox's Hootsuite dashboard: {hootsuite_dashboard}\n"
                 f"    database:          {settings.database_url}\n\n"
                 "  Sign in with Hootsuite as:\n"
                 f"    {seed.EM_EMAIL:<20} password {seed.DEMO_PASSWORD}  (emergency team: controls)\n"

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from empause.sandbox import api, controlapi, oauth
+from empause.sandbox import api, controlapi, dashboard, oauth
 from empause.sandbox.errors import ApiError, OAuthError
 from empause.sandbox.http import Request, Response, dumps, json_response
 from empause.sandbox.state import Sandbox
@@ -37,7 +37,7 @@ class _QuietDrops(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 
 
-Route = tuple[str, str, Callable, str]  # method, template, handler, kind (v1|oauth|control)
+Route = tuple[str, str, Callable, str]  # method, template, handler, kind (v1|oauth|page|control)
 
 
 def _compile(template: str) -> re.Pattern:
@@ -56,8 +56,10 @@ class SandboxApp:
             ("POST", "/oauth2/auth", oauth.authorize_submit, "oauth"),
             ("POST", "/oauth2/token", oauth.token, "oauth"),
         ]
+        routes += [(m, t, h, "page") for m, t, h in dashboard.PAGE_ROUTES]
         if sandbox.control:
             routes += [(m, t, h, "control") for m, t, h in controlapi.ROUTES]
+            routes += [(m, t, h, "control") for m, t, h in dashboard.CONTROL_ROUTES]
         self.static: dict[tuple[str, str], Route] = {}
         self.dynamic: list[tuple[re.Pattern, Route]] = []
         self.paths: list[tuple[re.Pattern, str]] = []

@@ -73,6 +73,10 @@ class SandboxControl:
             body["teams"] = list(teams)
         return self._post(f"/_sandbox/members/{member_id}", body)["data"]
 
+    def install_app_stream(self, name: str, url: str, secret: str) -> dict:
+        """Install an app stream in every member's dashboard (App Directory install)."""
+        return self._post("/_sandbox/app-streams", {"name": name, "url": url, "secret": secret})
+
     def expire_tokens(self) -> dict:
         return self._post("/_sandbox/tokens/expire")
 

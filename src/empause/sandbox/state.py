@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from empause.sandbox.clock import SandboxClock
 from empause.sandbox.errors import ApiError
@@ -19,6 +20,9 @@ from empause.sandbox.seed import (
 )
 from empause.sandbox.webhooks import WebhookDispatcher
 from empause.sandbox.world import Message, Token, World, format_time_ms, to_ms
+
+if TYPE_CHECKING:
+    from empause.sandbox.dashboard import AppStream
 
 
 @dataclass(slots=True)
@@ -100,6 +104,7 @@ class Sandbox:
         self.webhooks = WebhookDispatcher()
         # The app's registration, not the world's: a reset keeps it.
         self.redirect_uris: dict[str, set[str]] = {CLIENT_ID: set(DEMO_REDIRECT_URIS)}
+        self.app_streams: dict[str, AppStream] = {}  # installed app streams, by name
         self.reset(seed or "demo", messages, rng, organizations)
 
     def reset(
@@ -120,6 +125,7 @@ class Sandbox:
         self.token_ttl = self.default_token_ttl
         self.webhooks.reset()
         self.calls: Counter[str] = Counter()
+        self.dashboard_sessions: dict[str, str] = {}  # dashboard cookie -> member id
 
     def _emit(self, message: Message, state: str) -> None:
         self.webhooks.message_event(

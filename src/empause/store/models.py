@@ -270,3 +270,15 @@ class RateBudget(Base):
         JSON().with_variant(postgresql.ARRAY(Float), "postgresql")
     )
     penalties: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UsedSsoToken(Base):
+    """An app-stream single sign-on token already accepted (its SHA-256), kept until its
+    timestamp leaves the allowed skew: a second use is refused by any process sharing the
+    database (the primary key makes the insert the check)."""
+
+    __tablename__ = "sso_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -28,6 +28,7 @@ from empause.web.errors import (
 )
 from empause.web.middleware import RequestMetrics, SecurityHeaders
 from empause.web.routes import api, audit, auth, dashboard, events, keys, ops
+from empause.web.stream import routes as stream
 from empause.web.tenants import Tenants
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(RecursionError, too_deep_handler)
 
-    for module in (auth, dashboard, audit, keys, events, api, ops):
+    for module in (auth, dashboard, audit, keys, events, api, ops, stream):
         app.include_router(module.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

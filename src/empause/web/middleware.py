@@ -42,8 +42,12 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # A response with a policy of its own (the app stream, framed by Hootsuite's
+                # dashboard) says who may frame it with frame-ancestors: no X-Frame-Options.
+                framed = "content-security-policy" in headers
                 for name, value in self.headers.items():
-                    headers.setdefault(name, value)
+                    if not (framed and name == "X-Frame-Options"):
+                        headers.setdefault(name, value)
                 if not static:
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)

@@ -101,6 +101,16 @@ async def load(session: AsyncSession, token: str | None) -> SignedIn | None:
     row = (
         await session.execute(select(WebSession).where(WebSession.token_hash == _hash(token)))
     ).scalar_one_or_none()
+    return await _live(session, row)
+
+
+async def load_by_id(session: AsyncSession, session_id: int) -> SignedIn | None:
+    """The live session with this id (the app stream's, whose token travels signed in a
+    header rather than in a cookie), or None; the same expiry and revocation rules."""
+    return await _live(session, await session.get(WebSession, session_id))
+
+
+async def _live(session: AsyncSession, row: WebSession | None) -> SignedIn | None:
     now = utcnow()
     if (
         row is None
