@@ -27,6 +27,7 @@ from empause.sandbox.http import Request, Response, json_response
 from empause.sandbox.state import Sandbox
 
 HERE = Path(__file__).parent
+PLANNER_PATH = "/"
 REFRESH_MS = 3000  # how often the page asks for planner.json
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -49,7 +50,7 @@ class HumanView:
 
     def routes(self) -> list[tuple[str, str, object]]:
         return [
-            ("GET", "/", self.page),
+            ("GET", PLANNER_PATH, self.page),
             ("GET", "/_sandbox/planner.json", self.planner_json),
             ("POST", "/_sandbox/compose", self.compose),
             ("GET", "/_sandbox/static/{name}", self.static_file),
@@ -77,7 +78,7 @@ class HumanView:
             return self._render(sb, organization_id, form=form, problem=exc.message,
                                 status=exc.status)  # fmt: skip
         query = {"organization": done.message.organization_id, "created": done.message.id}
-        location = "/?" + urlencode(query) + "#planner"
+        location = PLANNER_PATH + "?" + urlencode(query) + "#planner"
         return Response(303, b"", b"text/plain", [(b"location", location.encode())])
 
     def static_file(self, sb: Sandbox, req: Request) -> Response:
@@ -123,6 +124,7 @@ class HumanView:
             problem=problem,
             created=_created(sb, created, organization_id),
             refresh_ms=REFRESH_MS,
+            planner_path=PLANNER_PATH,
         )
         headers = [
             (b"content-security-policy", CSP.encode()),
