@@ -217,3 +217,21 @@ def test_planner_stays_cheap_with_100k_messages(sandbox, web):
     assert "only the first" in view["summary"]
     assert page.status_code == 200 and len(page.content) < 1_000_000
     assert json_seconds < 1.0 and page_seconds < 1.5, (json_seconds, page_seconds)
+
+
+def test_each_organization_has_its_planner_and_members(sandbox, web):
+    sandbox.control.reset(seed="demo", messages=50, rng=7, organizations=2)
+    second = seed.seed_organization(1)
+    page = web.get("/", params={"organization": second.id})
+    assert page.status_code == 200 and f"Planner: {second.name}" in page.text
+    view = planner(web, organization=second.id)
+    assert view["organization"]["id"] == second.id
+    state = {m["id"]: m for m in sandbox.control.state()["messages"]}
+    assert entries(view) and all(state[m["id"]]["organizationId"] == second.id
+                                 for m in entries(view))  # fmt: skip
+    form = {**STAFF_POST, "member": second.staff[0], "profile": second.profiles[1][0]}
+    answer = web.post("/_sandbox/compose", data=form, follow_redirects=False)
+    assert answer.status_code == 303 and f"organization={second.id}" in answer.headers["location"]
+    # A member cannot post to another organization's profile.
+    crossed = web.post("/_sandbox/compose", data={**form, "profile": seed.FACEBOOK_PROFILE_ID})
+    assert crossed.status_code == 400 and "organization's social profiles" in crossed.text
