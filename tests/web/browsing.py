@@ -40,6 +40,10 @@ needs_chromium = [
     ),
 ]
 
+# Pages look the same on either database: these browser tests run on SQLite only (the other
+# web tests cover PostgreSQL), which keeps CI's time down.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 async def launch() -> AsyncIterator[Any]:
     """A headless chromium for one test (use from a fixture)."""

@@ -21,6 +21,7 @@ from tests.web.browsing import (
     new_page,
     shot,
     sign_in,
+    sqlite_only,
     tab_to,
 )
 
@@ -44,6 +45,7 @@ async def settled(page: Any, word: str) -> None:
     await expect(page.locator("#progress")).to_have_attribute("data-live", "idle", timeout=LONG)
 
 
+@sqlite_only
 @pytest.mark.parametrize("theme", THEMES)
 async def test_every_page_passes_axe(small_sandbox, app_server, browser, theme):
     found: dict[str, str] = {}
@@ -128,6 +130,7 @@ async def test_every_page_passes_axe(small_sandbox, app_server, browser, theme):
     )
 
 
+@sqlite_only
 async def test_pause_and_resume_with_the_keyboard_only(small_sandbox, app_server, browser):
     page = await new_page(browser, app_server.base_url)
     await sign_in(page, seed.EM_EMAIL)

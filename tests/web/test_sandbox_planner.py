@@ -10,7 +10,7 @@ import pytest
 from empause.sandbox import seed
 from tests.fixtures.app import WEBHOOK_SECRET
 from tests.sandbox.conftest import later
-from tests.web.browsing import needs_chromium, new_page, shot
+from tests.web.browsing import needs_chromium, new_page, shot, sqlite_only
 from tests.web.helpers import csrf, signed_in, wait_for
 
 pytestmark = needs_chromium
@@ -97,6 +97,7 @@ def _held_on_dashboard(base_url: str, text: str) -> None:
     wait_for(lambda: text in em.get("/").text.partition('id="held"')[2])
 
 
+@sqlite_only
 async def test_the_planner_shows_a_pause_move_posts_and_hold_staff(small_sandbox, app_server, browser):
     sandbox = small_sandbox
     hook = f"{app_server.base_url}/webhooks/hootsuite/{WEBHOOK_SECRET}"
