@@ -62,10 +62,6 @@ class Author:
         return f"{self.name} ({role}{flag})"
 
 
-def organization_ids(world: World) -> list[str]:
-    return list(world.organizations)
-
-
 def authors(world: World, organization_id: str) -> list[Author]:
     """The organization's members, emergency-team members flagged."""
     team_ids = _emergency_team_ids(world)

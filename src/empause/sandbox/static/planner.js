@@ -73,7 +73,6 @@ function startRefresh() {
       document.getElementById("summary").textContent = view.summary;
       renderDays(document.getElementById("days"), view.days, createdId);
       renderPublished(document.getElementById("published"), view.published);
-      panel.dataset.refreshed = view.now;
     } catch (error) {
       // The sandbox restarts or the network blips: try again on the next tick.
     }
