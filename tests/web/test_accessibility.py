@@ -162,3 +162,14 @@ async def test_pause_and_resume_with_the_keyboard_only(small_sandbox, app_server
     await page.keyboard.press("Enter")
     await settled(page, "NORMAL")
     await expect(page.locator("#op-kind")).to_have_text("Resume")
+
+
+async def test_the_check_catches_a_broken_page(browser):
+    """The harness itself: axe runs offline in the page and reports what it should."""
+    page = await new_page(browser, "http://127.0.0.1:9")
+    await page.set_content('<html><body><img src="x.png"><input></body></html>')
+    found: dict[str, str] = {}
+    await check_page(page, "self-test-broken", "light", found)
+    rules = found["self-test-broken-light"]
+    assert "image-alt (critical)" in rules and "label (critical)" in rules
+    assert "html-has-lang (serious)" in rules
