@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from empause.config import demo_stream_settings, get_settings, with_demo_secrets
 from empause.sandbox import seed
 from empause.sandbox.server import SandboxServer
+from empause.sandbox.view import PLANNER_PATH
 from empause.web import logs
 from empause.web.app import create_app
 from empause.web.server import ServerThread, bind
@@ -61,7 +62,9 @@ def run(sandbox_port: int = SANDBOX_PORT, messages: int = MESSAGES) -> None:
             print(
                 "\n  Emergency Pause demo is running\n"
                 f"    dashboard:         {public}/\n"
-                f"    Hootsuite sandbox: {sandbox.base_url}/ ({messages} scheduled messages)\n"
+                f"    Hootsuite sandbox: {sandbox.base_url} ({messages} scheduled messages)\n"
+                f"    sandbox planner:   {sandbox.base_url}{PLANNER_PATH}"
+                " (watch posts move during a pause; post as staff)\n"
                 f"    app stream inside the sandbox's Hootsuite dashboard: {hootsuite_dashboard}\n"
                 f"    database:          {settings.database_url}\n\n"
                 "  Sign in with Hootsuite as:\n"

@@ -14,3 +14,12 @@ def small_sandbox(sandbox):
     sandbox.control.reset(seed="demo", messages=40, rng=7)
     sandbox.control.faults(rate_limit=1000)
     return sandbox
+
+
+@pytest.fixture
+async def browser():
+    """Debian's headless chromium (see tests/web/browsing.py); test_browser.py has its own."""
+    from tests.web.browsing import launch
+
+    async for chromium in launch():
+        yield chromium

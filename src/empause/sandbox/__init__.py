@@ -39,4 +39,8 @@ silent or the sandbox has to choose, it chooses as follows:
   connection; a lost response applies the operation, then sends headers and half a body and
   drops the connection. Injected 5xx are 503 with the errors envelope (code 5000).
 - Without `--seed` the world is still the demo organization, but /_sandbox/ answers 404.
+- With `--seed`, `/` is a page for people (not part of Hootsuite's API): the planner of one
+  organization's messages by day and profile, refreshing itself from
+  /_sandbox/planner.json, and a form (POST /_sandbox/compose) that posts as any member
+  through POST /v1/messages's own rules (approval, history, webhooks).
 """

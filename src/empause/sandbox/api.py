@@ -326,7 +326,16 @@ def _validate_extras(body: dict) -> dict:
 
 
 def create_message(sb: Sandbox, req: Request, token: Token) -> Response:
-    body = req.json_object()
+    created = post_messages(sb, token, req.json_object())
+    return data_response(
+        [m.to_api() for m in created], metadata={"cursor": {"next": None, "previous": None}}
+    )
+
+
+def post_messages(sb: Sandbox, token: Token, body: dict) -> list[Message]:
+    """POST /v1/messages's rules: validate, create one message per profile (PENDING_APPROVAL
+    for members who need approval), record history and emit the webhook events. Also the
+    sandbox planner's compose form, which posts as a member through here."""
     world = sb.world
     org_id = world.token_organization(token)
     if org_id is None:
@@ -402,8 +411,8 @@ def create_message(sb: Sandbox, req: Request, token: Token) -> Response:
             world.record(message, "CREATE", token.organization_id, "SYSTEM")
         world.add_message(message)
         world.on_event(message, message.state)
-        created.append(message.to_api())
-    return data_response(created, metadata={"cursor": {"next": None, "previous": None}})
+        created.append(message)
+    return created
 
 
 def delete_message(sb: Sandbox, req: Request, token: Token) -> Response:

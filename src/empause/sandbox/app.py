@@ -17,6 +17,7 @@ from empause.sandbox import api, controlapi, dashboard, oauth
 from empause.sandbox.errors import ApiError, OAuthError
 from empause.sandbox.http import Request, Response, dumps, json_response
 from empause.sandbox.state import Sandbox
+from empause.sandbox.view import HumanView
 
 log = logging.getLogger(__name__)
 PUBLISH_TICK = 0.05
@@ -37,7 +38,7 @@ class _QuietDrops(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 
 
-Route = tuple[str, str, Callable, str]  # method, template, handler, kind (v1|oauth|page|control)
+Route = tuple[str, str, Callable, str]  # method, template, handler, kind (v1|oauth|page|control|view)
 
 
 def _compile(template: str) -> re.Pattern:
@@ -60,6 +61,7 @@ class SandboxApp:
         if sandbox.control:
             routes += [(m, t, h, "control") for m, t, h in controlapi.ROUTES]
             routes += [(m, t, h, "control") for m, t, h in dashboard.CONTROL_ROUTES]
+            routes += [(m, t, h, "view") for m, t, h in HumanView().routes()]
         self.static: dict[tuple[str, str], Route] = {}
         self.dynamic: list[tuple[re.Pattern, Route]] = []
         self.paths: list[tuple[re.Pattern, str]] = []

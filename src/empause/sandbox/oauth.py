@@ -53,7 +53,7 @@ form{{background:#fff;padding:2rem;border-radius:8px;box-shadow:0 2px 8px #0002;
 label{{display:block;margin-top:1rem}} input{{width:100%;padding:.5rem;box-sizing:border-box}}
 button{{margin-top:1.5rem;width:100%;padding:.6rem;background:#143059;color:#fff;border:0;
 border-radius:4px;font-size:1rem}} .error{{color:#b00020}}
-</style></head><body>
+</style></head><body><main>
 <form method="post" action="/oauth2/auth">
 <h1>Hootsuite sandbox</h1>
 <p><strong>{client}</strong> wants to access your Hootsuite account.</p>
@@ -62,7 +62,7 @@ border-radius:4px;font-size:1rem}} .error{{color:#b00020}}
 <label for="password">Password</label><input id="password" name="password" type="password" required>
 {hidden}
 <button type="submit">Sign in and allow</button>
-</form></body></html>"""
+</form></main></body></html>"""
 
 _PASS_THROUGH = (
     "response_type", "client_id", "redirect_uri", "scope", "state",

@@ -14,6 +14,7 @@ from empause.sandbox.app import SandboxApp
 from empause.sandbox.control import SandboxControl
 from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, DEMO_PASSWORD
 from empause.sandbox.state import Sandbox
+from empause.sandbox.view import PLANNER_PATH
 from empause.sandbox.world import World
 from empause.serving import ThreadedServer
 
@@ -54,6 +55,8 @@ def run(
         flag = " (needs approval)" if member.needs_approval else ""
         print(f"  sign in: {member.email} / {DEMO_PASSWORD}  member {member.id}{flag}")
     print("  control API: " + (f"{base}/_sandbox/" if sandbox.control else "off (use --seed demo)"))
+    if sandbox.control:
+        print(f"  planner: {base}{PLANNER_PATH} (messages by day and profile; post as any member)")
     uvicorn.Server(uvicorn.Config(SandboxApp(sandbox), host=host, port=port, **_OPTIONS)).run()
 
 
