@@ -25,8 +25,9 @@ from empause.sandbox.socialhub.world import (
     User,
     World,
     object_id,
+    to_ms,
 )
-from empause.sandbox.world import format_time_ms, to_ms
+from empause.sandbox.world import format_time_ms
 
 ACCOUNT_ID = object_id(1)
 ACCOUNT_NAME = "Sandbox County"

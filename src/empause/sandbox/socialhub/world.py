@@ -15,7 +15,7 @@ from sortedcontainers import SortedList
 
 from empause.domain.timeutil import format_time
 from empause.sandbox.clock import SandboxClock
-from empause.sandbox.world import format_time_ms, to_ms
+from empause.sandbox.world import format_time_ms
 
 # Post statuses, as the spec's Post.status names them.
 PRE_DRAFT = "preDraft"
@@ -45,6 +45,12 @@ ROLE_PERMISSIONS = {
 }  # fmt: skip
 CREATED = "2020-01-15T09:00:00.000Z"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def to_ms(value: datetime) -> int:
+    """Milliseconds since the epoch, exactly (float timestamps can be off by one)."""
+    return (value - EPOCH) // MILLISECOND
 
 
 def object_id(number: int) -> str:
