@@ -180,12 +180,14 @@ class DiesMidPause(SocialHubPlatform):
     """The process 'dies' right after its fifth move reached SocialHub, before the answer
     could be journaled."""
 
-    moves = 0
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.moves = 0
 
     async def restore(self, message: Message, when: datetime) -> Message:
         moved = await super().restore(message, when)
-        DiesMidPause.moves += 1
-        if DiesMidPause.moves == 5:
+        self.moves += 1
+        if self.moves == 5:
             raise RuntimeError("killed")
         return moved
 
