@@ -209,3 +209,55 @@ async def test_a_crash_mid_pause_is_finished_from_the_journal(make_engine, serve
         assert len(updates(after[pid])) == 1
         assert_same_post(after[pid], original)
     assert in_window(after, start, end) == {}
+
+
+async def test_lost_answers_and_errors_never_move_a_post_twice(make_engine, server):
+    """Lost responses, dropped connections and 503s on every write: each post still moves
+    exactly once (read back before any retry), and resume brings each back exactly once."""
+    engine = make_engine()
+    engine.ctx.platform.client.backoff = 0.01
+    before = posts(server)
+    flaky = {"lost_response_rate": 0.2, "timeout_rate": 0.1, "error_rate": 0.1,
+             "hang_seconds": 0.2}  # fmt: skip
+    server.control.faults(routes={"PATCH /cp/posts/{id}": flaky,
+                                  "POST /cp/posts/{id}/schedule": flaky,
+                                  "POST /cp/posts/{id}/unschedule": flaky})  # fmt: skip
+    summary = await engine.pause("storm", by="tester", horizon="3d")
+    start, end = parse_time(summary["window_start"]), parse_time(summary["window_end"])
+    expected = in_window(before, start, end)
+    assert expected and summary["failed"] == 0 and summary["moved"] == len(expected)
+    calls = server.control.state()["calls"]
+    assert calls["PATCH /cp/posts/{id}"] > len(expected)  # faults really hit, and were retried
+    after = posts(server)
+    assert set(after) == set(before)
+    for pid, original in expected.items():
+        assert due(after[pid]) == due(original) + WEEK
+        assert len(updates(after[pid])) == 1  # one move, however many answers were lost
+    assert in_window(after, start, end) == {}
+    resumed = await engine.resume("original", by="tester")
+    assert resumed["failed"] == 0
+    back = posts(server)
+    for pid, original in expected.items():
+        assert due(back[pid]) == due(original) and back[pid]["status"] == "scheduled"
+        assert len(updates(back[pid])) == 2
+
+
+async def test_while_paused_the_sweep_moves_new_posts_except_the_emergency_teams(
+    make_engine, server
+):
+    engine = make_engine()
+    await engine.pause("storm", by="tester")
+    control = server.control
+    clock = server.sandbox.clock.now()
+    staff = control.create_post(control.token(seed.STAFF_EMAIL), seed.FACEBOOK_CHANNEL_ID,
+                                "bake sale", clock + timedelta(hours=1), then="suggest")
+    control.api("POST", f"/cp/posts/{staff['_id']}/approve", seed.ACCOUNT_TOKEN)  # in the UI
+    em = control.create_post(control.token(seed.EM_EMAIL), seed.FACEBOOK_CHANNEL_ID,
+                             "shelter open at the school", clock + timedelta(hours=1))
+    swept = await engine.sweep()
+    assert swept["moved"] == 1 and swept["allowed"] == 1
+    now = posts(server)
+    assert due(now[staff["_id"]]) == due(staff) + WEEK and now[staff["_id"]]["_id"] == staff["_id"]
+    assert due(now[em["_id"]]) == due(em)  # the emergency team's post goes out
+    control.clock(advance_seconds=2 * 3600)
+    assert [p["_id"] for p in published(server)] == [em["_id"]]
