@@ -261,3 +261,29 @@ async def test_while_paused_the_sweep_moves_new_posts_except_the_emergency_teams
     assert due(now[em["_id"]]) == due(em)  # the emergency team's post goes out
     control.clock(advance_seconds=2 * 3600)
     assert [p["_id"] for p in published(server)] == [em["_id"]]
+
+
+async def test_a_held_post_scheduled_again_while_paused_is_held_again(make_engine, server):
+    """In place, a held post keeps its id: approved again in SocialHub's own UI while
+    paused, it is back in the schedule, and the sweep must take it out again."""
+    engine = make_engine()
+    control = server.control
+    clock = server.sandbox.clock.now()
+    post = control.create_post(control.token(seed.STAFF_EMAIL), seed.FACEBOOK_CHANNEL_ID,
+                               "bake sale", clock + timedelta(hours=2), then="suggest")
+    control.api("POST", f"/cp/posts/{post['_id']}/approve", seed.ACCOUNT_TOKEN)
+    await engine.pause("storm", by="tester", strategy="hold", horizon="1d")
+    assert posts(server)[post["_id"]]["status"] == "draft"
+    # Its author sends it for approval again; someone approves it in the SocialHub UI.
+    assert control.api("POST", f"/cp/posts/{post['_id']}/suggest",
+                       seed.STAFF_TOKEN).status_code == 200  # fmt: skip
+    control.api("POST", f"/cp/posts/{post['_id']}/approve", seed.ACCOUNT_TOKEN)
+    assert posts(server)[post["_id"]]["status"] == "scheduled"
+    swept = await engine.sweep()
+    assert swept["pushed_again"] == 1
+    assert posts(server)[post["_id"]]["status"] == "draft"
+    control.clock(advance_seconds=3 * 3600)
+    assert post["_id"] not in {p["_id"] for p in published(server)}
+    await engine.resume("original", by="tester")
+    back = posts(server)[post["_id"]]
+    assert back["status"] == "scheduled" and back["content"] == post["content"]
