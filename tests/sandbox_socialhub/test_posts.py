@@ -18,6 +18,8 @@ def test_a_post_is_made_through_a_post_group(staff, em, control):
     # One preDraft group per user at a time, as the spec says.
     error(staff("POST", "/cp/postGroups", json={"channelIds": [seed.FACEBOOK_CHANNEL_ID]}),
           409, "Conflict")  # fmt: skip
+    assert staff("GET", "/cp/postGroups/preDraft").json() == group  # the working group
+    error(em("GET", "/cp/postGroups/preDraft"), 404, "NotFound")
     (post,) = control.group_posts(staff.token, group["_id"])
     assert post["status"] == "preDraft" and post["author"] == seed.STAFF_USER_ID
     assert len(post["_id"]) == 24 and post["postGroupId"] == group["_id"]

@@ -359,6 +359,15 @@ def create_group(sb: SocialHubSandbox, req: Request, user: User) -> Response:
     return ok(group.to_api(), 201)
 
 
+def pre_draft_group(sb: SocialHubSandbox, req: Request, user: User) -> Response:
+    """The user's current working post group (the one with their preDraft posts), or 404."""
+    require(user, VIEW_POSTS)
+    for post in sb.world.posts.values():
+        if post.author == user.id and post.status == PRE_DRAFT:
+            return ok(sb.world.groups[post.group_id].to_api())
+    raise ShError(404, "The user has no post group in preDraft")
+
+
 def _group_posts(sb: SocialHubSandbox, group: PostGroup) -> list[Post]:
     return [sb.world.posts[p] for p in group.post_ids if p in sb.world.posts]
 
@@ -574,6 +583,7 @@ ROUTES = [
     ("POST", "/cp/posts", query_posts),
     ("GET", "/cp/posts/counts", post_counts),
     ("POST", "/cp/postGroups", create_group),
+    ("GET", "/cp/postGroups/preDraft", pre_draft_group),
     ("DELETE", "/cp/postGroups/{id}", delete_group),
     ("POST", "/cp/postGroups/{id}/saveAsDraft", save_group_as_draft),
     ("POST", "/cp/postGroups/{id}/schedule", schedule_group),
