@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ def test_the_cli_serves_the_socialhub_sandbox():
         [EMPAUSE, "sandbox", "--platform", "socialhub", "--port", str(port), "--seed", "demo",
          "--posts", "40", "--latency-ms", "20", "--rate-limit", "50"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60  # two busy cores can make start-up slow
