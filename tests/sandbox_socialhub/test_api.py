@@ -23,6 +23,10 @@ def test_auth_is_the_accesstoken_query_parameter(socialhub, control):
     assert me["accountId"] == seed.ACCOUNT_ID and me["userId"] == seed.ADMIN_USER_ID
     assert me["role"] == "ADMIN" and "PublishPosts" in me["permissions"]
     assert set(me["channelIds"]) == set(seed.CHANNEL_IDS)
+    # Upstream's basePath works too: only the base URL differs from the real service.
+    assert httpx.get(f"{base}/api2/", params={"accesstoken": seed.ACCOUNT_TOKEN}).json() == me
+    listed = httpx.get(f"{base}/api2/cp/posts", params={"accesstoken": seed.ACCOUNT_TOKEN})
+    assert listed.status_code == 200 and listed.json()["count"] > 300
 
 
 def test_the_directory(admin, em, staff):

@@ -3,6 +3,8 @@
 Run like the Hootsuite sandbox (`empause sandbox --platform socialhub --seed demo`), on
 127.0.0.1, from an in-memory world. Where the spec is silent or the sandbox has to choose:
 
+- Routes answer at the root and under upstream's basePath `/api2` alike, so a client
+  configured with `https://app.socialhub.io/api2` works with `http://127.0.0.1:P/api2`.
 - Auth is the `?accesstoken=` query parameter only; a missing or unknown token is 401
   `AccessTokenInvalid`. Tokens are per user and fixed by the seed (API tokens are
   long-lived); /_sandbox/state's `demo` lists them.

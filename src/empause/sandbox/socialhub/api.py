@@ -13,6 +13,7 @@ from empause.sandbox.socialhub.errors import ShError, conflict, invalid, not_fou
 from empause.sandbox.socialhub.state import SocialHubSandbox
 from empause.sandbox.socialhub.world import (
     APPROVE_POSTS,
+    CREATED,
     DRAFT,
     EDIT_POSTS,
     FAILED_TO_PUBLISH,
@@ -143,7 +144,7 @@ def me(sb: SocialHubSandbox, req: Request, user: User) -> Response:
         "features": {"teams": True, "approvalWorkflow": True},
         "expirationTime": "2099-12-31T23:59:59.000Z", "package": "ENTERPRISE",
         "accountName": account.name, "userName": user.user_name, "role": user.role,
-        "lastLoginTime": sb.world.now_stamp(), "readOnlyChannelIds": [],
+        "lastLoginTime": CREATED, "readOnlyChannelIds": [],
     })  # fmt: skip
 
 

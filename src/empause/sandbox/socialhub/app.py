@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 Route = tuple[str, str, Callable, str]  # method, template, handler, kind (api|control)
 TOKEN_PARAM = "accesstoken"
+BASE_PATH = "/api2"  # upstream's basePath; the sandbox answers with and without it
 
 # Writing a response, and abandoning one half-sent (a lost response), are the same as the
 # Hootsuite sandbox's.
@@ -76,6 +77,8 @@ class SocialHubApp:
         if scope["type"] != "http":
             return
         method, path = scope["method"], scope["path"]
+        if path == BASE_PATH or path.startswith(BASE_PATH + "/"):  # as upstream: /api2/...
+            path = path[len(BASE_PATH):] or "/"
         if path != "/" and path.endswith("/"):
             path = path.rstrip("/")
         body = b""
