@@ -141,6 +141,9 @@ async def test_reads_of_one_post_with_and_without_its_group(socialhub, adapter):
         calls = fresh.api_calls
         assert (await fresh.get(post["_id"])) is not None
         assert fresh.api_calls == calls + 1  # now through its post group: one call
+        newer = socialhub.control.state()["posts"][20]["_id"]  # passed by that scan
+        calls = fresh.api_calls
+        assert (await fresh.get(newer)) is not None and fresh.api_calls == calls + 1
         assert await fresh.get("f" * 24) is None
         assert await fresh.get("not-an-id") is None
     finally:

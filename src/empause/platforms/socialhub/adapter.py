@@ -151,7 +151,8 @@ class SocialHubPlatform:
             yield page
 
     async def _read(self, post_id: str, group_id: str | None) -> dict[str, Any] | None:
-        """The post as it is now: through its post group when known, else a full scan."""
+        """The post as it is now: through its post group when known, else a scan, newest
+        first (what is read back is usually recent), that remembers every post's group."""
         group_id = group_id or self._groups.get(post_id)
         offset = 0
         while True:
@@ -160,8 +161,9 @@ class SocialHubPlatform:
                 count=PAGE_MAX,
             )  # fmt: skip
             for raw in items:
+                if raw.get("postGroupId"):  # every post seen is one call away next time
+                    self._groups[str(raw.get("_id"))] = str(raw["postGroupId"])
                 if str(raw.get("_id")) == post_id:
-                    self._message(raw)
                     return raw
             offset += len(items)
             if not items or offset >= total:
