@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.sandbox",
+    "tests.fixtures.socialhub",
     "tests.fixtures.database",
     "tests.fixtures.app",
     "tests.fixtures.jobs",

@@ -43,8 +43,24 @@ def sandbox(
             min=1, max=MAX_ORGANIZATIONS, help="Organizations to seed, each with --messages."
         ),
     ] = 1,
+    platform: Annotated[
+        str, typer.Option(help="Which platform to emulate: hootsuite or socialhub.")
+    ] = "hootsuite",
+    posts: Annotated[
+        int, typer.Option(min=0, help="SocialHub: scheduled posts to seed.")
+    ] = 300,
 ) -> None:
-    """Run the Hootsuite sandbox: a faithful, embedded Hootsuite."""
+    """Run a platform sandbox: a faithful, embedded Hootsuite (default) or SocialHub."""
+    if platform not in ("hootsuite", "socialhub"):
+        raise typer.BadParameter("must be hootsuite or socialhub", param_hint="--platform")
+    if platform == "socialhub":
+        from empause.sandbox.socialhub.server import run as run_socialhub
+
+        run_socialhub(
+            host=host, port=port, seed_name=seed, posts=posts, latency_ms=latency_ms,
+            rate_limit=rate_limit,
+        )  # fmt: skip
+        return
     from empause.sandbox.server import run
 
     run(

@@ -1,6 +1,7 @@
 """The port's contract, run against every platform: the in-memory fake in both shapes
-(copies, like Hootsuite; in place, like SocialHub) and the Hootsuite adapter over its sandbox.
-A new adapter joins by adding one `Harness` below."""
+(copies, like Hootsuite; in place, like SocialHub), the Hootsuite adapter over its sandbox and
+the SocialHub adapter over its sandbox, over real HTTP. A new adapter joins by adding one
+`Harness` below."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from empause.platforms.fake import FakePlatform
 from empause.platforms.hootsuite.adapter import HootsuitePlatform
 from empause.platforms.port import Ambiguous, NotFound, Platform
 from empause.platforms.ratelimit import reset_registry
+from empause.platforms.socialhub.adapter import SocialHubPlatform, message_from_post
 from empause.sandbox import seed
+from empause.sandbox.socialhub import seed as sh_seed
+from empause.sandbox.socialhub.server import SocialHubSandboxServer
 
 EM_TEAM = seed.EM_TEAM_ID
 
@@ -27,7 +31,10 @@ class Harness:
     """What the contract needs around a platform: make items, move time, see what published."""
 
     platform: Platform
-    world: Any  # FakePlatform or the sandbox server
+    world: Any  # FakePlatform or a sandbox server
+    em_team: str = EM_TEAM
+    em_member: str = seed.EM_MEMBER_ID
+    staff_member: str = seed.STAFF_MEMBER_ID
 
     def now(self) -> datetime:
         if isinstance(self.world, FakePlatform):
@@ -37,6 +44,15 @@ class Harness:
     def add(self, text: str, due_in: timedelta, state: str = "SCHEDULED") -> Message:
         if isinstance(self.world, FakePlatform):
             return self.world.add(text, due_in, state=state)
+        if isinstance(self.world, SocialHubSandboxServer):
+            control = self.world.control
+            waiting = state == "PENDING_APPROVAL"  # staff may only suggest; EM schedules
+            made = control.create_post(
+                control.token(sh_seed.STAFF_EMAIL if waiting else sh_seed.EM_EMAIL),
+                sh_seed.FACEBOOK_CHANNEL_ID, text, self.now() + due_in,
+                then="suggest" if waiting else "schedule", images=[{"id": "a" * 24}],
+            )  # fmt: skip
+            return message_from_post(made)
         control = self.world.control
         control.set_member(seed.STAFF_MEMBER_ID, needs_approval=state == "PENDING_APPROVAL")
         made = control.create_message(
@@ -60,17 +76,34 @@ class Harness:
     def published(self) -> set[str]:
         if isinstance(self.world, FakePlatform):
             return set(self.world.published)
+        if isinstance(self.world, SocialHubSandboxServer):
+            return {p["_id"] for p in self.world.control.state()["published"]}
         return {p["message_id"] for p in self.world.control.state()["published"]}
 
     def lose_next_restore_response(self) -> None:
         if isinstance(self.world, FakePlatform):
             self.world.fail_next("restore", Ambiguous("response lost"), applied=True)
+        elif isinstance(self.world, SocialHubSandboxServer):
+            self.world.control.faults(routes={"PATCH /cp/posts/{id}": {"lost_response_rate": 1.0}})
         else:
             self.world.control.faults(routes={"POST /v1/messages": {"lost_response_rate": 1.0}})
 
 
-@pytest.fixture(params=["fake-copies", "fake-in-place", "hootsuite"])
+@pytest.fixture(params=["fake-copies", "fake-in-place", "hootsuite", "socialhub"])
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+    if request.param == "socialhub":
+        server = request.getfixturevalue("socialhub")
+        server.control.reset(seed="demo", posts=0, rng=7)
+        server.control.faults(rate_limit=1000)
+        reset_registry()
+        socialhub = SocialHubPlatform(
+            server.base_url, sh_seed.ACCOUNT_TOKEN, rate_limit=1000, timeout=3.0
+        )
+        yield Harness(socialhub, server, sh_seed.EM_TEAM_ID, sh_seed.EM_USER_ID,
+                      sh_seed.STAFF_USER_ID)  # fmt: skip
+        await socialhub.aclose()
+        reset_registry()
+        return
     if request.param.startswith("fake"):
         fake = FakePlatform(
             moves_in_place=request.param == "fake-in-place",
@@ -163,8 +196,8 @@ async def test_an_ambiguous_restore_is_found_before_trying_again(harness: Harnes
 
 async def test_reads_membership_and_unknown_items(harness: Harness) -> None:
     assert await harness.platform.get("999999999") is None
-    assert EM_TEAM in await harness.platform.member_team_ids(seed.EM_MEMBER_ID)
-    assert EM_TEAM not in await harness.platform.member_team_ids(seed.STAFF_MEMBER_ID)
+    assert harness.em_team in await harness.platform.member_team_ids(harness.em_member)
+    assert harness.em_team not in await harness.platform.member_team_ids(harness.staff_member)
 
 
 async def test_pending_items_can_be_approved(harness: Harness) -> None:

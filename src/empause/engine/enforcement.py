@@ -37,6 +37,10 @@ RETRY_BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=
                  timedelta(minutes=10))  # fmt: skip
 
 
+# Entries whose item a platform that moves in place can put back in the schedule itself.
+_BACK_IN_PLACE = (Step.HELD.value, Step.SKIPPED.value)
+
+
 def retry_delay(failures: int) -> timedelta:
     """How long after its `failures`-th failure an entry is tried again (0: at once)."""
     return RETRY_BACKOFF[min(failures, len(RETRY_BACKOFF)) - 1] if failures else timedelta(0)
@@ -123,6 +127,12 @@ async def enforce(
                     decisions.retried.append(message.id)
                 elif entry.step == Step.CREATED.value and message.id in by_copy:
                     # Durable before the copy is touched: crash -> the copy is neutralised again.
+                    entry.step, entry.new_time, entry.attempts = Step.PLANNED.value, None, 0
+                    jobs.append(journal.job_of(entry))
+                    decisions.pushed_again.append(message.id)
+                elif entry.step in _BACK_IN_PLACE and ctx.platform.capabilities.moves_in_place:
+                    # Moved in place, a held (or skipped) item keeps its id: scheduled again
+                    # while paused (say, approved in the platform's own UI), it goes out again.
                     entry.step, entry.new_time, entry.attempts = Step.PLANNED.value, None, 0
                     jobs.append(journal.job_of(entry))
                     decisions.pushed_again.append(message.id)
