@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from empause.config import Settings
+from empause.domain.organization import OrganizationConfig, PlatformName
 from empause.domain.timeutil import parse_time
 from empause.engine.service import Engine
 from empause.platforms.ratelimit import reset_registry
@@ -71,13 +71,11 @@ async def measure(n: int, workdir: Path) -> dict[str, Any]:
         db = Database(url)
         reset_registry()
         platform = SocialHubPlatform(base_url, seed.ACCOUNT_TOKEN, rate_limit=RATE)
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            database_url=url, organization_id=seed.ACCOUNT_ID,
-            emergency_team_id=seed.EM_TEAM_ID, rate_limit=RATE,
-        )  # fmt: skip
+        org = OrganizationConfig(
+            seed.ACCOUNT_ID, PlatformName.SOCIALHUB, seed.EM_TEAM_ID, rate_limit=RATE
+        )
         try:
-            summary = await Engine(db, platform, settings).pause("benchmark", by="benchmark")
+            summary = await Engine(db, platform, org).pause("benchmark", by="benchmark")
         finally:
             await platform.aclose()
             await db.dispose()

@@ -149,7 +149,21 @@ class Services:
                 base, client_id, client_secret, org.organization_id,
                 rate_limit=org.rate_limit, limiter=limiter,
             )  # fmt: skip
-        raise UnknownOrganization(f"platform {org.platform} is not supported yet")
+        if org.platform == PlatformName.SOCIALHUB:
+            from empause.platforms.socialhub.adapter import SocialHubPlatform
+
+            base = base_url or self.settings.socialhub_base_url
+            token = credentials.get("access_token") or self.settings.socialhub_access_token
+            if not base or not token:
+                raise UnknownOrganization(
+                    "missing configuration: set EMPAUSE_SOCIALHUB_BASE_URL and "
+                    "EMPAUSE_SOCIALHUB_ACCESS_TOKEN (or `empause org add --platform socialhub`)"
+                )
+            limiter = self.budgets.budget_for(
+                base, f"organization:{org.organization_id}", org.rate_limit
+            )
+            return SocialHubPlatform(base, token, rate_limit=org.rate_limit, limiter=limiter)
+        raise UnknownOrganization(f"platform {org.platform} is not supported")
 
     def remember_connection(
         self, organization_id: str, base_url: str | None, sealed: str | None

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     hootsuite_base_url: str = "http://127.0.0.1:8900"
     hootsuite_client_id: str = "empause-demo"
     hootsuite_client_secret: str = "empause-demo-secret"
+    # The platform of the organization in EMPAUSE_ORGANIZATION_ID (others: `empause org add`).
+    platform: Literal["hootsuite", "socialhub"] = "hootsuite"
+    socialhub_base_url: str = ""
+    socialhub_access_token: str = ""
     organization_id: str = "832420"
     emergency_team_id: str = "501006"
     public_url: str = "http://127.0.0.1:8000"
@@ -69,7 +73,7 @@ def default_organization(settings: Settings) -> OrganizationConfig:
     installation's defaults: what a single-organization installation protects."""
     return OrganizationConfig(
         organization_id=str(settings.organization_id),
-        platform=PlatformName.HOOTSUITE,
+        platform=PlatformName(settings.platform),
         emergency_team_id=str(settings.emergency_team_id),
         horizon=settings.horizon,
         shift=settings.shift,

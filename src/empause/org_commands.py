@@ -57,6 +57,22 @@ async def _verify(services: Services, org: OrganizationConfig) -> None:
         _fail(EXIT_UPSTREAM, f"{org.platform} could not be reached ({exc}); try again")
 
 
+async def _account_of(
+    services: Services, team: str, base_url: str | None, sealed: str | None
+) -> str:
+    probe = OrganizationConfig("probe", PlatformName.SOCIALHUB, team)
+    services.remember_connection(probe.organization_id, base_url, sealed)
+    platform: Any = services.platform(probe)
+    try:
+        return str(await platform.account_id())
+    except AuthError as exc:
+        _fail(EXIT_AUTH, f"SocialHub refused the access token ({exc}); check --access-token")
+    except Permanent as exc:
+        _fail(EXIT_USAGE, f"SocialHub refused: {exc}")
+    except PlatformError as exc:
+        _fail(EXIT_UPSTREAM, f"SocialHub at {base_url} could not be reached ({exc}); try again")
+
+
 def add(platform: str, organization_id: str | None, team: str, name: str,
         base_url: str | None, access_token: str | None, as_json: bool) -> None:  # fmt: skip
     try:
@@ -72,8 +88,12 @@ def add(platform: str, organization_id: str | None, team: str, name: str,
 
     async def work(services: Services) -> dict[str, Any]:
         credentials = {"access_token": access_token} if access_token else {}
-        org_id = organizations.check_id(organization_id or "")
         sealed = services.seal_credentials(credentials) if credentials else None
+        if chosen == PlatformName.SOCIALHUB:  # the token's account is the organization
+            organization = await _account_of(services, team.strip(), base_url, sealed)
+        else:
+            organization = organization_id or ""
+        org_id = organizations.check_id(organization)
         config = OrganizationConfig(org_id, chosen, team.strip(), name=name)
         services.remember_connection(org_id, base_url, sealed)
         await _verify(services, config)

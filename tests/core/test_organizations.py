@@ -95,3 +95,40 @@ def test_org_add_list_set_remove_and_pause_one_organization(two_orgs, database_u
     assert removed.returncode == 0, removed.stderr
     listed = json.loads(run(["org", "list", "--json"], env).stdout)
     assert [o["id"] for o in listed] == [env["EMPAUSE_ORGANIZATION_ID"]]
+
+
+def test_a_socialhub_organization_is_added_by_its_token_and_paused_in_place(
+    socialhub, sandbox, database_url
+):
+    from empause.sandbox.socialhub import seed as sh
+
+    socialhub.control.faults(rate_limit=FAST_RATE)
+    env = environment(sandbox, database_url, EMPAUSE_SECRET_KEY=SECRET_KEY)
+    wrong = run(["org", "add", "--platform", "socialhub", "--base-url", socialhub.base_url,
+                 "--access-token", "not-a-token", "--emergency-team", sh.EM_TEAM_ID], env)  # fmt: skip
+    assert wrong.returncode == 3 and "refused the access token" in wrong.stderr
+    no_team = run(["org", "add", "--platform", "socialhub", "--base-url", socialhub.base_url,
+                   "--access-token", sh.ACCOUNT_TOKEN, "--emergency-team", "0" * 24], env)  # fmt: skip
+    assert no_team.returncode == 2 and "no team" in no_team.stderr
+
+    added = run(["org", "add", "--platform", "socialhub", "--base-url", socialhub.base_url,
+                 "--access-token", sh.ACCOUNT_TOKEN, "--emergency-team", sh.EM_TEAM_ID,
+                 "--json"], env)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    shown = json.loads(added.stdout)
+    assert shown["id"] == sh.ACCOUNT_ID and shown["platform"] == "socialhub"
+    assert sh.ACCOUNT_TOKEN not in added.stdout  # the token is stored encrypted, never shown
+
+    before = {p["_id"]: p for p in socialhub.control.state()["posts"]}
+    paused = run(["pause", "--org", sh.ACCOUNT_ID, "--reason", "storm", "--json"], env)
+    assert paused.returncode == 0, paused.stderr
+    summary = json.loads(paused.stdout)
+    assert summary["moved"] == summary["in_scope"] > 0
+    after = {p["_id"]: p for p in socialhub.control.state()["posts"]}
+    assert set(after) == set(before)  # moved in place: nothing deleted or re-created
+    moved = [i for i in before if after[i]["publishTime"] != before[i]["publishTime"]]
+    assert len(moved) == summary["moved"]
+    resumed = run(["resume", "--org", sh.ACCOUNT_ID, "--json"], env)
+    assert resumed.returncode == 0, resumed.stderr
+    back = {p["_id"]: p["publishTime"] for p in socialhub.control.state()["posts"]}
+    assert all(back[i] == before[i]["publishTime"] for i in moved)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from empause.config import Settings
 from empause.domain.model import Message
+from empause.domain.organization import OrganizationConfig, PlatformName
 from empause.domain.timeutil import parse_time
 from empause.engine.service import Engine
 from empause.platforms.ratelimit import reset_registry
@@ -33,12 +33,10 @@ def server(socialhub: SocialHubSandboxServer) -> SocialHubSandboxServer:
     return socialhub
 
 
-def settings(db: Database) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=db.url, organization_id=seed.ACCOUNT_ID,
-        emergency_team_id=seed.EM_TEAM_ID, rate_limit=FAST_RATE,
-    )  # fmt: skip
+def organization() -> OrganizationConfig:
+    return OrganizationConfig(
+        seed.ACCOUNT_ID, PlatformName.SOCIALHUB, seed.EM_TEAM_ID, rate_limit=FAST_RATE
+    )
 
 
 def clock_of(server: SocialHubSandboxServer) -> Callable[[], datetime]:
@@ -56,7 +54,7 @@ async def make_engine(
     def make(kind: type[SocialHubPlatform] = SocialHubPlatform) -> Engine:
         platform = kind(server.base_url, seed.ACCOUNT_TOKEN, rate_limit=FAST_RATE, timeout=3.0)
         platforms.append(platform)
-        return Engine(db, platform, settings(db), clock=clock_of(server), lock_timeout=5)
+        return Engine(db, platform, organization(), clock=clock_of(server), lock_timeout=5)
 
     yield make
     for platform in platforms:

@@ -115,7 +115,7 @@ async def ensure_default(session: AsyncSession, settings: Settings) -> Organizat
     row = await session.get(Organization, settings.organization_id)
     if row is None:
         row = Organization(
-            id=settings.organization_id, platform=PlatformName.HOOTSUITE.value,
+            id=settings.organization_id, platform=settings.platform,
             emergency_team_id=settings.emergency_team_id, settings={}, paused=False,
         )  # fmt: skip
         session.add(row)

@@ -19,7 +19,7 @@ import httpx
 
 from empause.domain.model import Message
 from empause.platforms.port import AlreadySent, Capabilities, NotFound, Permanent, Transient
-from empause.platforms.ratelimit import limiter_for
+from empause.platforms.ratelimit import Limiter, limiter_for
 from empause.platforms.socialhub.client import (
     PAGE_MAX,
     Conflict,
@@ -78,7 +78,10 @@ class SocialHubPlatform:
         http: httpx.AsyncClient | None = None,
         rate_limit: float = 20,
         timeout: float = 10.0,
+        limiter: Limiter | None = None,
     ):
+        """`limiter` paces the account (the composition root's shared budget); by default
+        this process's own limiter of the account behind the token."""
         self.base_url = base_url.rstrip("/")
         self.capabilities = Capabilities(
             moves_in_place=True, webhooks=False, requests_per_second=rate_limit
@@ -88,7 +91,7 @@ class SocialHubPlatform:
         account = "token:" + hashlib.sha256(access_token.encode()).hexdigest()[:16]
         self.client = SocialHubClient(
             self.base_url, access_token, http=http, timeout=timeout,
-            limiter=limiter_for(self.base_url, account, rate_limit),
+            limiter=limiter or limiter_for(self.base_url, account, rate_limit),
         )  # fmt: skip
         self._groups: dict[str, str] = {}  # post id -> post group id, as learned from reads
 
@@ -252,6 +255,17 @@ class SocialHubPlatform:
             str(t["_id"]) for t in teams
             if t.get("_id") is not None and member_id in (t.get("users") or [])
         }  # fmt: skip
+
+    async def team_ids(self) -> set[str]:
+        return {str(t["_id"]) for t in await self.client.teams() if t.get("_id") is not None}
+
+    async def account_id(self) -> str:
+        """The account the token belongs to (the organization's id here)."""
+        me = await self.client.me()
+        account = me.get("accountId")
+        if not account:
+            raise Permanent("SocialHub did not say which account the token belongs to")
+        return str(account)
 
     async def profile_names(self) -> dict[str, str]:
         channels = await self.client.channels()

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from empause.platforms.port import Ambiguous, AuthError, NotFound, Permanent, Transient
-from empause.platforms.ratelimit import RateLimiter
+from empause.platforms.ratelimit import Limiter, RateLimiter
 
 TOKEN_PARAM = "accesstoken"
 PAGE_MAX = 100  # the most posts one GET /cp/posts page may hold
@@ -82,7 +82,7 @@ class SocialHubClient:
         access_token: str,
         *,
         http: httpx.AsyncClient | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         timeout: float = 10.0,
         max_attempts: int = 5,
         max_rate_limited: int = 20,
@@ -93,7 +93,7 @@ class SocialHubClient:
         self._token = access_token
         self._own_http = http is None
         self.http = http or httpx.AsyncClient(timeout=timeout)
-        self.limiter = limiter or RateLimiter()
+        self.limiter: Limiter = limiter or RateLimiter()
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.max_rate_limited = max_rate_limited
