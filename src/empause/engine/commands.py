@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -80,7 +80,7 @@ def _connection_refused(error: BaseException) -> bool:
 
 def _run(
     settings: Settings,
-    action: Callable[[Any, Any], Awaitable[dict[str, Any]]],
+    action: Callable[[Any, Any], Awaitable[Mapping[str, Any]]],
     *,
     org: str | None = None,
     platform: bool = True,
@@ -140,7 +140,7 @@ def _run(
 
 async def _with_engine(
     settings: Settings,
-    action: Callable[[Any, Any], Awaitable[dict[str, Any]]],
+    action: Callable[[Any, Any], Awaitable[Mapping[str, Any]]],
     org_id: str | None,
     platform: bool,
 ) -> dict[str, Any]:
@@ -152,7 +152,7 @@ async def _with_engine(
         engine = services.engine(await services.organization(org_id))
         with _progress_bar(platform and sys.stderr.isatty()) as progress:
             recovered = await engine.recover(progress) if platform else []
-            result = await action(engine, progress)
+            result = dict(await action(engine, progress))
         if recovered:
             result["recovered"] = recovered
         return result
@@ -194,7 +194,7 @@ def pause_command(
     if not wait:
         return _pause_no_wait(settings, reason, strategy, horizon, shift, by, as_json, org)
 
-    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
+    async def action(engine: Engine, progress: Any) -> Mapping[str, Any]:
         return await engine.pause(reason, by, strategy, horizon, shift, progress)
 
     result = _run(settings, action, org=org)
@@ -240,8 +240,8 @@ def resume_command(restore: str, by: str, as_json: bool, org: str | None = None)
         _fail(EXIT_USAGE, f"invalid --restore {restore!r}: use original or keep")
     settings = _settings()
 
-    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
-        result = await engine.resume(restore, by, progress)
+    async def action(engine: Engine, progress: Any) -> Mapping[str, Any]:
+        result = dict(await engine.resume(restore, by, progress))
         if not result.get("not_paused"):
             result["review"] = (await engine.status())["review"]
         return result
@@ -261,7 +261,7 @@ def resume_command(restore: str, by: str, as_json: bool, org: str | None = None)
 def status_command(as_json: bool, org: str | None = None) -> None:
     settings = _settings()
 
-    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
+    async def action(engine: Engine, progress: Any) -> Mapping[str, Any]:
         return await engine.status()
 
     result = _run(settings, action, org=org, platform=False)

@@ -27,6 +27,7 @@ from empause.engine.pausing import (
     recording_errors,
     refresh_status,
 )
+from empause.engine.results import EnforceCounts, EnforceOutcome
 from empause.engine.writer import JournalWriter
 from empause.store.models import JournalEntry, Operation, Organization
 
@@ -59,7 +60,7 @@ class Decisions:
     ignored: list[str] = field(default_factory=list)  # out of the window, or handled
     failed: dict[str, str] = field(default_factory=dict)  # message id -> error, this time
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> EnforceCounts:
         return {
             "moved": len(self.moved),
             "pushed_again": len(self.pushed_again),
@@ -69,11 +70,11 @@ class Decisions:
             "failed": len(self.failed),
         }
 
-    def outcome(self, message_id: str) -> str:
+    def outcome(self, message_id: str) -> EnforceOutcome:
         for name in ("moved", "pushed_again", "retried", "allowed"):
             if message_id in getattr(self, name):
-                return name
-        return "ignored"
+                return EnforceOutcome(name)
+        return EnforceOutcome.IGNORED
 
 
 async def author_may_publish(ctx: Context, author_id: str | None) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,14 @@ from empause.engine.enforcement import enforce
 from empause.engine.executor import Progress
 from empause.engine.lock import Busy, OrganizationLock
 from empause.engine.pausing import execute_pause
+from empause.engine.results import (
+    EnforceOutcome,
+    OperationSummary,
+    PauseResult,
+    ResumeResult,
+    Status,
+    SweepResult,
+)
 from empause.engine.resuming import execute_resume, plan_resume
 from empause.engine.status import operation_summary, read_status
 from empause.platforms.port import Platform
@@ -161,7 +169,7 @@ class Engine:
             await session.commit()
             return Begun(op.id, already=False)
 
-    async def run(self, progress: Progress | None = None) -> list[dict[str, Any]]:
+    async def run(self, progress: Progress | None = None) -> list[OperationSummary]:
         """Run every begun or unfinished operation to its end (what a worker's job does)."""
         async with self._lock():
             return await self._recover_locked(progress)
@@ -174,7 +182,7 @@ class Engine:
         horizon: str | timedelta | None = None,
         shift: str | timedelta | None = None,
         progress: Progress | None = None,
-    ) -> dict[str, Any]:
+    ) -> PauseResult:
         """Move every SCHEDULED message due in [now, now + horizon) out of the window, and
         wait for it. Pressing it while paused changes nothing but finishing unfinished work,
         and says so."""
@@ -185,8 +193,8 @@ class Engine:
             if not begun.already and begun.operation_id is not None:
                 await self._abandon_if_untouched(begun.operation_id)
             raise
-        summary = await self._summary(begun.operation_id) if begun.operation_id else {}
-        return {**summary, "already_paused": begun.already, "paused": True}
+        summary = await self._summary_of(begun.operation_id)
+        return cast(PauseResult, {**summary, "already_paused": begun.already, "paused": True})
 
     async def _abandon_if_untouched(self, op_id: int) -> None:
         """A pause that failed before it journaled anything (bad credentials, upstream down)
@@ -243,7 +251,7 @@ class Engine:
     async def resume(
         self, restore: str | Restore = Restore.ORIGINAL, by: str = "system",
         progress: Progress | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> ResumeResult:  # fmt: skip
         """Lift the pause; `original` also puts moved messages back at their own times, and
         wait for it. Then held messages still pending and still future are approved, soonest
         first (resuming again finishes a release a crash interrupted)."""
@@ -251,8 +259,10 @@ class Engine:
         async with self._lock():
             await self._recover_locked(progress)
             held = await release_held(self.ctx.db, self.ctx.platform, self.ctx.org)
-        summary = await self._summary(begun.operation_id) if begun.operation_id else {}
-        return {**summary, "not_paused": begun.already, "paused": False, "held": held}
+        summary = await self._summary_of(begun.operation_id)
+        return cast(
+            ResumeResult, {**summary, "not_paused": begun.already, "paused": False, "held": held}
+        )
 
     async def _plan_resume(self, op_id: int) -> None:
         """Journal what a begun resume will do, once (then it is `listed`)."""
@@ -280,7 +290,7 @@ class Engine:
             pause = await journal.pause_operation_before(session, self.organization_id)
             return (org, pause) if pause is not None else None
 
-    async def enforce_message(self, message_id: str) -> str:
+    async def enforce_message(self, message_id: str) -> EnforceOutcome:
         """One message (from a webhook): 'moved', 'pushed_again', 'allowed', 'ignored', ...
 
         The message is read first, without the lock: most events (forged ids, messages that
@@ -291,23 +301,23 @@ class Engine:
         """
         state = await self._paused()
         if state is None:
-            return "not paused"
+            return EnforceOutcome.NOT_PAUSED
         message = await self.ctx.platform.get(str(message_id))
         if message is None:
-            return "gone"
+            return EnforceOutcome.GONE
         if not await self._may_need_moving(state, message):
-            return "ignored"
+            return EnforceOutcome.IGNORED
         async with self._lock():
             await self._recover_locked(None)
             state = await self._paused()
             if state is None:
-                return "not paused"
+                return EnforceOutcome.NOT_PAUSED
             message = await self.ctx.platform.get(str(message_id))
             if message is None:
-                return "gone"
+                return EnforceOutcome.GONE
             decisions = await enforce(self.ctx, state[0], state[1], [message])
             outcome = decisions.outcome(message.id)
-            if outcome != "ignored":
+            if outcome != EnforceOutcome.IGNORED:
                 await self._audit_enforce(decisions, via="webhook")
             return outcome
 
@@ -324,7 +334,7 @@ class Engine:
 
     async def sweep(
         self, window: timedelta | None = None, lock_wait: float = 1.0, *, operations: bool = True
-    ) -> dict[str, Any]:
+    ) -> SweepResult:
         """List [now, now + window) (default: the pause's horizon) and apply the enforcement
         rule to everything in it. A short `window` is the fast sweep of the next minutes.
         Unfinished operations are finished first, or, without `operations`, left to the
@@ -357,7 +367,7 @@ class Engine:
         counts = decisions.counts()
         if counts["moved"] or counts["pushed_again"] or counts["retried"]:
             await self._audit_enforce(decisions, via="sweep" if window is None else "fast-sweep")
-        return {"paused": True, "listed": len(messages), **counts}
+        return cast(SweepResult, {"paused": True, "listed": len(messages), **counts})
 
     async def _audit_enforce(self, decisions: Any, via: str) -> None:
         async with self.ctx.db.sessions() as session:
@@ -369,7 +379,7 @@ class Engine:
 
     # -- recovery and status ----------------------------------------------------------------
 
-    async def recover(self, progress: Progress | None = None) -> list[dict[str, Any]]:
+    async def recover(self, progress: Progress | None = None) -> list[OperationSummary]:
         """Finish every operation a crashed process left unfinished (call at start-up)."""
         await self._organization()
         async with self._lock():
@@ -379,7 +389,7 @@ class Engine:
         async with self.ctx.db.sessions() as session:
             return bool(await journal.unfinished_operations(session, self.organization_id))
 
-    async def _recover_locked(self, progress: Progress | None) -> list[dict[str, Any]]:
+    async def _recover_locked(self, progress: Progress | None) -> list[OperationSummary]:
         finished: list[int] = []
         async with self.ctx.db.sessions() as session:
             unfinished = await journal.unfinished_operations(session, self.organization_id)
@@ -409,14 +419,19 @@ class Engine:
         if leftovers is not None:
             await execute_pause(self.ctx, leftovers.id, progress)
             finished.append(leftovers.id)
-        return [{**await self._summary(op_id), "recovered": True} for op_id in finished]
+        return [
+            OperationSummary(**await self._summary(op_id), recovered=True) for op_id in finished
+        ]
 
-    async def _summary(self, op_id: int) -> dict[str, Any]:
+    async def _summary_of(self, op_id: int | None) -> OperationSummary:
+        return await self._summary(op_id) if op_id is not None else OperationSummary()
+
+    async def _summary(self, op_id: int) -> OperationSummary:
         async with self.ctx.db.sessions() as session:
             op = await session.get(Operation, op_id)
             assert op is not None
             return await operation_summary(session, op)
 
-    async def status(self) -> dict[str, Any]:
+    async def status(self) -> Status:
         async with self.ctx.db.sessions() as session:
             return await read_status(session, self.organization_id)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from empause.domain.model import OperationKind, Step
 from empause.domain.timeutil import format_time
 from empause.engine import journal
+from empause.engine.results import OperationSummary, ReviewItem, Status
 from empause.store.models import JournalEntry, Operation, Organization
 
 REVIEW_LIMIT = 500
@@ -27,7 +28,7 @@ def _seconds(start: Any, end: Any) -> float | None:
     return round((end - start).total_seconds(), 3) if start and end else None
 
 
-async def operation_summary(session: AsyncSession, op: Operation) -> dict[str, Any]:
+async def operation_summary(session: AsyncSession, op: Operation) -> OperationSummary:
     """One operation: counts by step, time to safety, total time, API calls used."""
     steps = await journal.counts_by_step(session, op.id)
     if op.kind == OperationKind.RESUME.value:
@@ -63,7 +64,7 @@ async def operation_summary(session: AsyncSession, op: Operation) -> dict[str, A
     }
 
 
-def _review_item(entry: JournalEntry, kind: str) -> dict[str, Any]:
+def _review_item(entry: JournalEntry, kind: str) -> ReviewItem:
     if entry.step == Step.FAILED.value:
         why = f"failed: {entry.last_error or 'unknown error'}"
     elif entry.step == Step.KEPT.value:
@@ -84,7 +85,7 @@ def _review_item(entry: JournalEntry, kind: str) -> dict[str, Any]:
     }
 
 
-async def review_list(session: AsyncSession, operations: list[Operation]) -> list[dict[str, Any]]:
+async def review_list(session: AsyncSession, operations: list[Operation]) -> list[ReviewItem]:
     """Entries a human should look at: failures, and messages not back at their own time."""
     kinds = {op.id: op.kind for op in operations}
     if not kinds:
@@ -105,11 +106,11 @@ async def review_list(session: AsyncSession, operations: list[Operation]) -> lis
     return [_review_item(entry, kinds[entry.operation_id]) for entry in result.scalars()]
 
 
-async def read_status(session: AsyncSession, organization_id: str) -> dict[str, Any]:
+async def read_status(session: AsyncSession, organization_id: str) -> Status:
     """Paused or not, by whom and why, the last pause/resume with its figures, what to review."""
     org = await session.get(Organization, str(organization_id))
     last = await journal.latest_operation(session, str(organization_id))
-    status: dict[str, Any] = {
+    status: Status = {
         "organization_id": str(organization_id),
         "paused": bool(org and org.paused),
         "reason": org.pause_reason if org and org.paused else None,
@@ -131,8 +132,12 @@ async def read_status(session: AsyncSession, organization_id: str) -> dict[str, 
         return status
     summary = await operation_summary(session, last)
     status["last_operation"] = summary
-    for key in ("in_scope", "moved", "failed", "seconds_to_safety", "total_seconds", "api_calls"):
-        status[key] = summary[key]
+    status["in_scope"] = summary["in_scope"]
+    status["moved"] = summary["moved"]
+    status["failed"] = summary["failed"]
+    status["seconds_to_safety"] = summary["seconds_to_safety"]
+    status["total_seconds"] = summary["total_seconds"]
+    status["api_calls"] = summary["api_calls"]
     operations = [last]
     if last.kind == OperationKind.RESUME.value:
         pause = await journal.pause_operation_before(session, str(organization_id), last.id)

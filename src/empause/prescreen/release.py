@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from empause.domain.model import Message, MessageState, PrescreenDecision
 from empause.domain.organization import OrganizationConfig
 from empause.domain.timeutil import utcnow
+from empause.engine.results import HeldRelease, HeldReview
 from empause.platforms.port import Permanent, Platform, PlatformError
 from empause.prescreen.decisions import save_decision
 from empause.prescreen.logs import log
@@ -26,7 +26,7 @@ from empause.store.models import Prescreening
 RELEASE_MARGIN = timedelta(minutes=1)
 
 
-def _review(row: Prescreening, why: str, message: Message | None = None) -> dict[str, Any]:
+def _review(row: Prescreening, why: str, message: Message | None = None) -> HeldReview:
     when = message.scheduled_send_time if message else row.scheduled_send_time
     return {
         "message_id": row.message_id,
@@ -53,14 +53,14 @@ def _why_not(message: Message | None) -> str | None:
 
 async def release_held(
     db: Database, platform: Platform, org: OrganizationConfig
-) -> dict[str, Any]:
+) -> HeldRelease:
     """Approve what can be, in send-time order; returns counts and the list for review."""
     org_id = org.organization_id
     async with db.sessions() as session:
         held = await list_decisions(session, org_id, PrescreenDecision.HELD.value)
     held.sort(key=lambda r: (r.scheduled_send_time is None, r.scheduled_send_time, r.message_id))
     released: list[str] = []
-    review: list[dict[str, Any]] = []
+    review: list[HeldReview] = []
     for row in held:
         try:
             message = await platform.get(row.message_id)
@@ -89,7 +89,7 @@ async def release_held(
         released.append(message.id)
         log("prescreen.decision", decision="released", message_id=message.id,
             author_id=message.author_id)  # fmt: skip
-    result = {"held": len(held), "released": len(released), "review": review,
-              "released_ids": released}  # fmt: skip
+    result: HeldRelease = {"held": len(held), "released": len(released), "review": review,
+                           "released_ids": released}  # fmt: skip
     log("prescreen.release", held=len(held), released=len(released), review=len(review))
     return result

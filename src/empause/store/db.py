@@ -32,6 +32,11 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+# Connections per process (PostgreSQL): a running operation holds one for its lock and
+# briefly another to journal; background sweeps and the inbox take a few more.
+POOL_SIZE, POOL_OVERFLOW = 10, 10
+
+
 def make_engine(url: str, *, transactional_ddl: bool = False) -> AsyncEngine:
     """`transactional_ddl` is for migrations: the SQLite driver begins transactions only at
     the first write, so DDL before it commits at once and a migration killed half-way would
@@ -49,8 +54,9 @@ def make_engine(url: str, *, transactional_ddl: bool = False) -> AsyncEngine:
     # Each connection says which process it serves (pg_stat_activity, e.g. a lock's holder).
     name = f"empause-{os.getpid()}"
     return create_async_engine(
-        url, pool_pre_ping=True, connect_args={"server_settings": {"application_name": name}}
-    )
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+        connect_args={"server_settings": {"application_name": name}},
+    )  # fmt: skip
 
 
 class Database:

@@ -103,6 +103,20 @@ async def rows(session: AsyncSession) -> list[Organization]:
     return list(await session.scalars(select(Organization).order_by(Organization.id)))
 
 
+async def paused_and_idle(session: AsyncSession, among: set[str]) -> list[str]:
+    """Which of these organizations are paused with no operation running."""
+    running = select(Operation.id).where(
+        Operation.organization_id == Organization.id,
+        Operation.status == OperationStatus.RUNNING.value,
+    )
+    found = await session.scalars(
+        select(Organization.id).where(
+            Organization.id.in_(among), Organization.paused, ~running.exists()
+        )
+    )
+    return list(found)
+
+
 async def protected_ids(session: AsyncSession) -> set[str]:
     return set(await session.scalars(select(Organization.id)))
 

@@ -29,7 +29,6 @@ from empause.jobs.ports import JobQueue
 from empause.platforms.membership import MembershipChecker
 from empause.prescreen.worker import InboxWorker
 from empause.store import organizations
-from empause.web import queries
 from empause.web.profiles import ProfileNames
 from empause.web.status import SharedStatus
 
@@ -39,20 +38,18 @@ LEASE_RENEW_EVERY = 2.0  # seconds
 LEASE_TTL = timedelta(seconds=6)  # a watcher silent this long is replaced
 HAND_OVER_AFTER = timedelta(seconds=5)  # an operation nobody runs after this goes to a worker
 FAST_SWEEP_LOCK_WAIT = 0.25  # seconds: a busy organization is swept at the next tick
+FAST_SWEEPS_AT_ONCE = 4  # organizations swept concurrently by one process
 
 
 @dataclass
 class Watch:
-    """The organization's inbox worker and fast sweeper, in this process."""
+    """The organization's inbox worker in this process (its fast sweeps: `Tenants`)."""
 
     inbox: InboxWorker | None
-    sweeper: asyncio.Task[None]
 
     async def stop(self) -> None:
         if self.inbox is not None:
             await self.inbox.stop()
-        self.sweeper.cancel()
-        await asyncio.gather(self.sweeper, return_exceptions=True)
 
 
 @dataclass
@@ -110,6 +107,9 @@ class Tenants:
         if self.background:
             await self.watch()
             self._loops.append(asyncio.create_task(self._every(LEASE_RENEW_EVERY, self.watch)))
+            interval = self.services.settings.fast_sweep_interval.total_seconds()
+            if interval > 0:
+                self._loops.append(asyncio.create_task(self._every(interval, self.fast_sweep)))
 
     async def refresh(self) -> None:
         known = await self.services.organizations()
@@ -170,8 +170,7 @@ class Tenants:
         if platform.capabilities.webhooks:
             inbox = InboxWorker(self.services.db, platform, tenant.engine, tenant.org)
             inbox.start()
-        sweeper = asyncio.create_task(self._fast_sweeps(tenant), name="fast-sweeper")
-        tenant.watch = Watch(inbox, sweeper)
+        tenant.watch = Watch(inbox)
 
     async def _hand_over_unfinished(self, tenant: Tenant) -> None:
         """Unfinished operations go to a worker (deferring one already queued is harmless);
@@ -182,26 +181,33 @@ class Tenants:
             if op.started_at < utcnow() - HAND_OVER_AFTER:
                 await self.queue.defer_operation(tenant.organization_id, op.id)
 
-    async def _fast_sweeps(self, tenant: Tenant) -> None:
-        """While paused, the next minutes are swept every few tenths of a second, whatever
-        the inbox is busy with (a flood of forged events cannot delay this)."""
-        interval = self.services.settings.fast_sweep_interval.total_seconds()
-        if interval <= 0:
+    async def fast_sweep(self) -> None:
+        """While paused, the next minutes of every watched organization are swept every few
+        tenths of a second, whatever its inbox is busy with (a flood of forged events cannot
+        delay this); one query finds the organizations to sweep (paused, no operation
+        running: its job sweeps after it), a few are swept at a time."""
+        watched = {t.organization_id: t for t in self if t.watch is not None}
+        if not watched:
             return
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                if await queries.is_paused(self.services.db, tenant.organization_id):
+        async with self.services.db.sessions() as session:
+            due = await organizations.paused_and_idle(session, set(watched))
+        limit = asyncio.Semaphore(FAST_SWEEPS_AT_ONCE)
+
+        async def sweep(tenant: Tenant) -> None:
+            async with limit:
+                try:
                     result = await tenant.engine.sweep(
                         window=tenant.org.fast_sweep_window, lock_wait=FAST_SWEEP_LOCK_WAIT,
                         operations=False,
                     )  # fmt: skip
-                    if result.get("moved") or result.get("pushed_again"):
-                        log.info("fast sweep moved messages", extra={"result": result})
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("fast sweep failed")
+                except Exception:
+                    log.exception("fast sweep failed",
+                                  extra={"organization_id": tenant.organization_id})  # fmt: skip
+                    return
+                if result.get("moved") or result.get("pushed_again"):
+                    log.info("fast sweep moved messages", extra={"result": result})
+
+        await asyncio.gather(*(sweep(watched[i]) for i in due))
 
     @staticmethod
     async def _unwatch(tenant: Tenant) -> None:
