@@ -27,6 +27,7 @@ from empause.web.tenants import Tenant
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+LINK_MINUTES = int(signin_links.LINK_TTL.total_seconds() // 60)
 
 LINK_REFUSED = (
     "This sign-in link has expired, was already used, or is not one of ours. Ask for a new one."
@@ -58,7 +59,9 @@ def _offered(request: Request) -> None:
 async def ask_page(request: Request) -> Response:
     _offered(request)
     return render(
-        request, "email_signin.html", {"mail_ready": _service(request).mailer is not None}
+        request,
+        "email_signin.html",
+        {"mail_ready": _service(request).mailer is not None, "minutes": LINK_MINUTES},
     )
 
 
@@ -77,13 +80,14 @@ async def ask(request: Request, background: BackgroundTasks) -> Response:
     if email is None:
         return render(
             request, "email_signin.html",
-            {"mail_ready": True, "error": "Enter an email address, like name@example.org.",
+            {"mail_ready": True, "minutes": LINK_MINUTES,
+             "error": "Enter an email address, like name@example.org.",
              "email": raw if isinstance(raw, str) else ""},
             status_code=422,
         )  # fmt: skip
     # Looked up and sent after the answer: it reads the same, and takes as long, either way.
     background.add_task(_deliver, request, email)
-    return render(request, "email_sent.html", {"email": email})
+    return render(request, "email_sent.html", {"email": email, "minutes": LINK_MINUTES})
 
 
 async def _deliver(request: Request, email: str) -> None:
