@@ -16,7 +16,7 @@ from empause.sandbox.socialhub import seed as sh_seed
 from empause.store.db import Database
 from empause.store.models import SigninLink, User
 from empause.web.signin_links import LINKS_PER_WINDOW
-from tests.web.helpers import client, csrf, wait_for
+from tests.web.helpers import api_status, client, create_api_key, csrf, wait_for
 from tests.web.socialhub_app import (
     ask_for_link,
     email_signed_in,
@@ -88,7 +88,7 @@ def test_membership_is_checked_again_at_the_action(sh_app):
     token = csrf(em)
     sh_app.socialhub.control.set_teams(sh_seed.EM_USER_ID, [sh_seed.STAFF_TEAM_ID])
     answer = em.post("/pause", data={**PAUSE_FORM, "csrf_token": token})
-    assert answer.status_code == 403
+    assert answer.status_code == 403 and "SocialHub says your account is not" in answer.text
     assert "NORMAL" in em.get("/").text
 
 
@@ -134,3 +134,9 @@ def test_links_per_address_are_rate_limited(sh_app):
     assert "a sign-in link is on its way" in answer.text  # the same answer
     time.sleep(QUIET)
     assert len(sh_app.mail.to(sh_seed.STAFF_EMAIL)) == LINKS_PER_WINDOW
+
+
+def test_emergency_member_signed_in_by_link_creates_an_api_key(sh_app):
+    em = email_signed_in(sh_app, sh_seed.EM_EMAIL)
+    key = create_api_key(em)
+    assert api_status(sh_app.base_url, key)["paused"] is False
