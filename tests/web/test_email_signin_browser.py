@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from empause.sandbox.socialhub import seed as sh_seed
-from tests.web.browsing import needs_chromium, new_page, serious_violations, shot, sqlite_only
+from tests.web.browsing import (
+    THEMES,
+    describe,
+    needs_chromium,
+    new_page,
+    serious_violations,
+    shot,
+    sqlite_only,
+)
 from tests.web.socialhub_app import link_in
 
 pytestmark = [*needs_chromium, sqlite_only]
@@ -19,9 +27,13 @@ pytest.importorskip("playwright.async_api")
 
 
 async def no_serious_violations(page: Any, name: str) -> None:
-    await shot(page, f"email-signin-{name}")
-    bad = await serious_violations(page)
-    assert not bad, f"{name}: {bad}"
+    """axe-core on the page as it is, in each color scheme."""
+    for theme in THEMES:
+        await page.emulate_media(color_scheme=theme)
+        await shot(page, f"email-signin-{name}-{theme}")
+        bad = await serious_violations(page)
+        assert not bad, f"{name} ({theme}): {describe(bad)}"
+    await page.emulate_media(color_scheme="light")
 
 
 async def test_sign_in_link_in_a_real_browser(sh_app, browser):
