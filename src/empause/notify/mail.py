@@ -1,7 +1,8 @@
 """Sending mail through the installation's SMTP server (EMPAUSE_SMTP_URL, EMPAUSE_MAIL_FROM).
 
 `smtp://user:pass@host:port` speaks plain SMTP (upgraded with STARTTLS when the server offers
-it), `smtps://` TLS from the start. The standard library's smtplib does the talking, in a
+it; a password is never sent unencrypted except to a loopback address), `smtps://` TLS from
+the start. The standard library's smtplib does the talking, in a
 thread, so the event loop never waits on a mail server. No usable default: without a URL and
 a sender, `Mailer.from_settings` answers None and the features that need mail say so.
 """
@@ -9,6 +10,7 @@ a sender, `Mailer.from_settings` answers None and the features that need mail sa
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -20,6 +22,13 @@ from empause.config import Settings
 
 SMTP_TIMEOUT = 15.0  # seconds for the whole conversation with the mail server
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class MailError(RuntimeError):
@@ -97,9 +106,16 @@ class Mailer:
             smtp = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
         with smtp:
             smtp.ehlo()
+            encrypted = server.tls
             if not server.tls and smtp.has_extn("starttls"):
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
+                encrypted = True
+            if server.username and not encrypted and not _loopback(server.host):
+                raise MailError(
+                    f"{server.host} offers no STARTTLS: refusing to send the SMTP password "
+                    "unencrypted (use smtps://)"
+                )
             if server.username:
                 smtp.login(server.username, server.password or "")
             smtp.send_message(message)

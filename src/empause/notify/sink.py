@@ -54,14 +54,15 @@ class MailSink:
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0,
-        on_mail: Callable[[ReceivedMail], None] | None = None,
+        on_mail: Callable[[ReceivedMail], None] | None = None, **smtp_options: Any,
     ):  # fmt: skip
+        """`smtp_options` go to aiosmtpd's Controller (ssl_context, authenticator, ...)."""
         self.host = host
         self.port = port or _free_port(host)
         self.mails: list[ReceivedMail] = []
         self._on_mail = on_mail
         self._arrived = threading.Condition()
-        self._controller = Controller(_Handler(self), hostname=host, port=self.port)
+        self._controller = Controller(_Handler(self), hostname=host, port=self.port, **smtp_options)
 
     @property
     def url(self) -> str:
