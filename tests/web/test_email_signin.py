@@ -140,3 +140,14 @@ def test_emergency_member_signed_in_by_link_creates_an_api_key(sh_app):
     em = email_signed_in(sh_app, sh_seed.EM_EMAIL)
     key = create_api_key(em)
     assert api_status(sh_app.base_url, key)["paused"] is False
+
+
+def test_without_mail_settings_the_page_says_so(sh_app):
+    service = sh_app.app.state.email_signin
+    mailer, service.mailer = service.mailer, None  # as if EMPAUSE_SMTP_URL were unset
+    try:
+        assert "EMPAUSE_SMTP_URL" in httpx.get(sh_app.base_url + "/auth/email").text
+        answer = client(sh_app.base_url).post("/auth/email", data={"email": sh_seed.EM_EMAIL})
+        assert answer.status_code == 503 and "EMPAUSE_MAIL_FROM" in answer.text
+    finally:
+        service.mailer = mailer
