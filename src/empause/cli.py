@@ -177,8 +177,19 @@ def worker(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    platform: Annotated[
+        str, typer.Option(help="The platform to run it on: hootsuite or socialhub.")
+    ] = "hootsuite",
+) -> None:
     """Start the seeded sandbox and the app on SQLite, and print the sign-ins."""
+    if platform not in ("hootsuite", "socialhub"):
+        raise typer.BadParameter("must be hootsuite or socialhub", param_hint="--platform")
+    if platform == "socialhub":
+        from empause.demo_socialhub import run as run_socialhub
+
+        run_socialhub()
+        return
     from empause.demo import run
 
     run()

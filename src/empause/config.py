@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     secret_key: str = ""
     metrics_token: str = ""  # bearer token for /metrics; unset: /metrics is not served
 
+    # Mail (SocialHub sign-in links): smtp://user:pass@host:port, smtps:// for TLS. No usable
+    # default: without it, the email sign-in says mail is not configured (the demo sets both).
+    smtp_url: str = ""
+    mail_from: str = ""
+
     # The app stream inside Hootsuite (seed 003). Optional: unset, /hootsuite/stream answers
     # 503. The secret is the app's shared secret from the App Directory (signs the SSO token).
     hootsuite_app_secret: str = ""

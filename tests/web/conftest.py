@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web.socialhub_app import mail_sink, sh_app  # noqa: F401  (fixtures)
+
 
 @pytest.fixture
 def small_sandbox(sandbox):

@@ -282,3 +282,19 @@ class UsedSsoToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SigninLink(Base):
+    """An emailed sign-in link (SocialHub organizations): only the SHA-256 of its random
+    token is kept; it works once (`used_at`) and until `expires_at`. Rows also count the
+    links sent to an address recently (the per-address rate limit)."""
+
+    __tablename__ = "signin_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]

@@ -17,6 +17,7 @@ from empause.bootstrap import Services, job_settings
 from empause.config import Settings, get_settings
 from empause.jobs import job_queue
 from empause.jobs.handlers import EngineHandlers
+from empause.notify.mail import Mailer
 from empause.platforms.membership import MAX_TTL
 from empause.web import crypto, sessions, webhooks
 from empause.web.bodylimit import BodyLimit
@@ -27,7 +28,8 @@ from empause.web.errors import (
     web_error_handler,
 )
 from empause.web.middleware import RequestMetrics, SecurityHeaders
-from empause.web.routes import api, audit, auth, dashboard, events, keys, ops
+from empause.web.routes import api, audit, auth, dashboard, email_signin, events, keys, ops
+from empause.web.signin_links import EmailSignin
 from empause.web.stream import routes as stream
 from empause.web.tenants import Tenants
 
@@ -83,12 +85,13 @@ def create_app(
     app.state.event_streams = {}  # session id -> open /events/status streams
     app.state.membership_ttl = membership_ttl
     app.state.background = background
+    app.state.email_signin = EmailSignin(settings.public_url, Mailer.from_settings(settings))
 
     app.add_exception_handler(WebError, web_error_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(RecursionError, too_deep_handler)
 
-    for module in (auth, dashboard, audit, keys, events, api, ops, stream):
+    for module in (auth, email_signin, dashboard, audit, keys, events, api, ops, stream):
         app.include_router(module.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -70,19 +70,29 @@ async def check_csrf(request: Request) -> None:
         )
 
 
+PLATFORM_NAMES = {"hootsuite": "Hootsuite", "socialhub": "SocialHub"}
+
+
+def platform_name(tenant: Tenant) -> str:
+    """The organization's platform as people call it (in messages that name it)."""
+    platform = str(tenant.org.platform)
+    return PLATFORM_NAMES.get(platform, platform)
+
+
 async def require_emergency_member(
-    checker: MembershipChecker, member_id: str, who: str, max_age: float = 0.0
-) -> None:
+    checker: MembershipChecker, member_id: str, who: str, max_age: float = 0.0,
+    platform: str = "Hootsuite",
+) -> None:  # fmt: skip
     try:
         membership = await checker.check(member_id, max_age=max_age)
     except MembershipUnavailable as exc:
         raise Unavailable(
-            f"Hootsuite could not confirm {who} is in the emergency team ({exc}). "
+            f"{platform} could not confirm {who} is in the emergency team ({exc}). "
             "Try again in a moment."
         ) from exc
     if not membership.emergency:
         raise Forbidden(
-            f"Hootsuite says {who} is not (or no longer) a member of the emergency team, "
+            f"{platform} says {who} is not (or no longer) a member of the emergency team, "
             "so this action is not allowed. Ask an organization admin to add you."
         )
 
@@ -101,7 +111,9 @@ async def emergency_actor(request: Request, who: Annotated[Viewer, Depends(viewe
     """Signed in, sent from our own form, and in the emergency team right now."""
     await check_csrf(request)
     tenant = await tenant_of(request, who.organization_id)
-    await require_emergency_member(tenant.membership, who.member_id, "your account")
+    await require_emergency_member(
+        tenant.membership, who.member_id, "your account", platform=platform_name(tenant)
+    )
     return who
 
 
@@ -150,7 +162,7 @@ async def _check_api_key(request: Request, session: AsyncSession, max_age: float
     tenant = await tenant_of(request, api_key.organization_id)
     await require_emergency_member(
         tenant.membership, creator.member_id, f"the key's creator ({creator.email})",
-        max_age=max_age,
+        max_age=max_age, platform=platform_name(tenant),
     )  # fmt: skip
     now = utcnow()
     if api_key.last_used_at is None or now - api_key.last_used_at > KEY_USE_RECORDED_EVERY:

@@ -21,7 +21,7 @@ from empause.platforms.hootsuite.client import HootsuiteClient
 from empause.platforms.membership import MembershipUnavailable
 from empause.platforms.port import Ambiguous, AuthError, PlatformError, Transient
 from empause.web import queries, sessions
-from empause.web.deps import Viewer, db_session, member_actor, tenant_of
+from empause.web.deps import Viewer, db_session, member_actor, platform_name, tenant_of
 from empause.web.errors import Forbidden, Unavailable, WebError
 from empause.web.templating import render
 from empause.web.tenants import Tenant
@@ -180,7 +180,9 @@ async def _sign_in(
     try:
         membership = await tenant.membership.check(member_id)
     except MembershipUnavailable as exc:
-        raise Unavailable(f"Hootsuite could not list your teams ({exc}). Sign in again.") from exc
+        raise Unavailable(
+            f"{platform_name(tenant)} could not list your teams ({exc}). Sign in again."
+        ) from exc
     org_id = tenant.organization_id
     profile = {
         "member_id": member_id,

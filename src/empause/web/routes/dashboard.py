@@ -21,6 +21,7 @@ from empause.web.deps import (
     tenant_of,
     viewer,
 )
+from empause.web.routes.email_signin import signin_methods
 from empause.web.templating import render
 
 router = APIRouter()
@@ -66,7 +67,7 @@ def _days(seconds: float) -> str:
 async def home(request: Request, session: Annotated[AsyncSession, Depends(db_session)]) -> Response:
     who = await optional_viewer(request)
     if who is None:
-        return render(request, "signin.html")
+        return render(request, "signin.html", {"methods": signin_methods(request)})
     return render(request, "dashboard.html", await page_context(request, session, who))
 
 
