@@ -73,7 +73,7 @@ from empause.platforms.ratelimit import MARGIN, Limiter, RateLimiter, WaitLine, 
 log = logging.getLogger(__name__)
 
 DEFAULT_BURST = 1  # requests that may leave back to back (see the module docstring)
-POOL_SIZE = 4  # database connections per process for reservations (each takes ~1 ms)
+POOL_SIZE = 2  # database connections per process for reservations (each takes ~0.1 ms)
 LOOKAHEAD = 0.2  # seconds before its slot a task lets the next one reserve (SharedRateLimiter)
 LATE = MARGIN / 2  # a slot missed by more is given up for a new one (half the jitter allowance)
 WARN_EVERY = 60.0  # seconds between two warnings that one account's budget is unavailable

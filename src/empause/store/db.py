@@ -34,7 +34,7 @@ def _sqlite_begin(connection: Any) -> None:
 
 # Connections per process (PostgreSQL): a running operation holds one for its lock and
 # briefly another to journal; background sweeps and the inbox take a few more.
-POOL_SIZE, POOL_OVERFLOW = 10, 10
+POOL_SIZE, POOL_OVERFLOW = 5, 10
 
 
 def make_engine(url: str, *, transactional_ddl: bool = False) -> AsyncEngine:
