@@ -250,7 +250,9 @@ class Engine:
         begun = await self.begin_resume(restore, by)
         async with self._lock():
             await self._recover_locked(progress)
-            held = await release_held(self.ctx.db, self.ctx.platform, self.ctx.org)
+            held = await release_held(
+                self.ctx.db, self.ctx.platform, self.ctx.org, self.ctx.clock
+            )
         summary = await self._summary(begun.operation_id) if begun.operation_id else {}
         return {**summary, "not_paused": begun.already, "paused": False, "held": held}
 

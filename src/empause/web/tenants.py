@@ -27,6 +27,7 @@ from empause.engine import journal
 from empause.engine.service import Engine
 from empause.jobs.ports import JobQueue
 from empause.platforms.membership import MembershipChecker
+from empause.prescreen.poller import PendingPoller
 from empause.prescreen.worker import InboxWorker
 from empause.store import organizations
 from empause.web import queries
@@ -43,14 +44,18 @@ FAST_SWEEP_LOCK_WAIT = 0.25  # seconds: a busy organization is swept at the next
 
 @dataclass
 class Watch:
-    """The organization's inbox worker and fast sweeper, in this process."""
+    """The organization's inbox worker (or, without webhooks, its pending poller) and fast
+    sweeper, in this process."""
 
     inbox: InboxWorker | None
     sweeper: asyncio.Task[None]
+    poller: PendingPoller | None = None
 
     async def stop(self) -> None:
         if self.inbox is not None:
             await self.inbox.stop()
+        if self.poller is not None:
+            await self.poller.stop()
         self.sweeper.cancel()
         await asyncio.gather(self.sweeper, return_exceptions=True)
 
@@ -166,12 +171,17 @@ class Tenants:
     async def _start_watch(self, tenant: Tenant) -> None:
         log.info("watching", extra={"organization_id": tenant.organization_id})
         platform = self.services.platform(tenant.org)
-        inbox = None
+        inbox, poller = None, None
         if platform.capabilities.webhooks:
             inbox = InboxWorker(self.services.db, platform, tenant.engine, tenant.org)
             inbox.start()
+        else:  # no webhooks (SocialHub): poll what awaits approval
+            interval = self.services.settings.pending_poll_interval.total_seconds()
+            poller = PendingPoller(self.services.db, platform, tenant.engine, tenant.org,
+                                   interval=interval)  # fmt: skip
+            poller.start()
         sweeper = asyncio.create_task(self._fast_sweeps(tenant), name="fast-sweeper")
-        tenant.watch = Watch(inbox, sweeper)
+        tenant.watch = Watch(inbox, sweeper, poller)
 
     async def _hand_over_unfinished(self, tenant: Tenant) -> None:
         """Unfinished operations go to a worker (deferring one already queued is harmless);
