@@ -188,3 +188,17 @@ async def test_paused_emergency_posts_go_out_staff_posts_are_held_until_resume(m
     gone_out = published_ids(server)
     assert staff_later["_id"] in gone_out  # at its own time, after the resume
     assert staff_soon["_id"] not in gone_out
+
+
+async def test_a_resume_run_by_a_worker_releases_what_was_held(make, server):
+    """The dashboard's path: begin_resume, then a worker's job runs it (Engine.run)."""
+    engine, poller = make()
+    await engine.pause("storm", by="tester", horizon="1d", shift="1d")
+    staff = suggest(server, seed.STAFF_TOKEN, "Choir concert", now(server) + timedelta(hours=5))
+    assert (await poller.poll_once())[staff["_id"]] == "held"
+    begun = await engine.begin_resume("original", by="tester")
+    assert begun.operation_id is not None
+    await engine.run()  # what the job does
+    released = post(server, staff["_id"])
+    assert released["status"] == "scheduled"
+    assert released["publishTime"] == staff["publishTime"]
