@@ -18,14 +18,19 @@ from typing import Any
 
 import pytest
 
+from empause.bootstrap import Services
+from empause.config import Settings
 from empause.domain.organization import OrganizationConfig, PlatformName
 from empause.engine.service import Engine
+from empause.jobs.handlers import EngineHandlers
+from empause.jobs.inprocess import InProcessQueue
 from empause.platforms.ratelimit import reset_registry
 from empause.platforms.socialhub.adapter import SocialHubPlatform
 from empause.prescreen.poller import HELD_OUTCOME, PendingPoller
 from empause.sandbox.socialhub import seed
 from empause.sandbox.socialhub.server import SocialHubSandboxServer
 from empause.store.db import Database
+from empause.web.tenants import Tenants
 
 FAST_RATE = 200  # requests/s: behaviour tests need not wait at 20/s
 POLL = 0.2  # seconds between polls in these tests (the setting's default is 2 s)
@@ -202,3 +207,38 @@ async def test_a_resume_run_by_a_worker_releases_what_was_held(make, server):
     released = post(server, staff["_id"])
     assert released["status"] == "scheduled"
     assert released["publishTime"] == staff["publishTime"]
+
+
+async def test_the_watch_of_a_socialhub_organization_polls_instead_of_an_inbox(
+    database_url, server
+):
+    """Wired as `empause serve` runs it: the organization's watch starts a poller (no inbox,
+    no webhooks), which approves a staff post while not paused; stopping the watch stops it."""
+    settings = Settings(
+        _env_file=None, database_url=database_url, platform="socialhub",
+        socialhub_base_url=server.base_url, socialhub_access_token=seed.ACCOUNT_TOKEN,
+        organization_id=seed.ACCOUNT_ID, emergency_team_id=seed.EM_TEAM_ID,
+        rate_limit=FAST_RATE, pending_poll_interval=timedelta(seconds=POLL),
+    )  # fmt: skip
+    reset_registry()
+    services = Services(settings)
+    await services.start(migrate=False)
+    queue = InProcessQueue(EngineHandlers(services))
+    tenants = Tenants(services, queue, membership_ttl=10)
+    await tenants.start()
+    try:
+        tenant = await tenants.get(seed.ACCOUNT_ID)
+        assert tenant.watch is not None and tenant.watch.inbox is None
+        poller = tenant.watch.poller
+        assert poller is not None and poller.interval == POLL
+        staff = suggest(server, seed.STAFF_TOKEN, "Trail map", now(server) + timedelta(hours=3))
+        await wait_for(lambda: post(server, staff["_id"])["status"] == "scheduled")
+    finally:
+        await tenants.stop()
+        await queue.stop()
+        await services.aclose()
+        reset_registry()
+    assert tenant.watch is None
+    stopped_at = poller.polls
+    await asyncio.sleep(3 * POLL)
+    assert poller.polls == stopped_at  # stopped with the watch
