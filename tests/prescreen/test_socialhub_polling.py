@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -209,11 +210,10 @@ async def test_a_resume_run_by_a_worker_releases_what_was_held(make, server):
     assert released["publishTime"] == staff["publishTime"]
 
 
-async def test_the_watch_of_a_socialhub_organization_polls_instead_of_an_inbox(
-    database_url, server
-):
-    """Wired as `empause serve` runs it: the organization's watch starts a poller (no inbox,
-    no webhooks), which approves a staff post while not paused; stopping the watch stops it."""
+@asynccontextmanager
+async def watching(database_url: str, server: SocialHubSandboxServer) -> AsyncIterator[Tenants]:
+    """The demo account protected and watched as `empause serve` does (Services, Tenants,
+    the in-process job queue), with a short poll interval."""
     settings = Settings(
         _env_file=None, database_url=database_url, platform="socialhub",
         socialhub_base_url=server.base_url, socialhub_access_token=seed.ACCOUNT_TOKEN,
@@ -227,18 +227,59 @@ async def test_the_watch_of_a_socialhub_organization_polls_instead_of_an_inbox(
     tenants = Tenants(services, queue, membership_ttl=10)
     await tenants.start()
     try:
+        yield tenants
+    finally:
+        await tenants.stop()
+        await queue.stop()
+        await services.aclose()
+        reset_registry()
+
+
+async def test_the_watch_of_a_socialhub_organization_polls_instead_of_an_inbox(
+    database_url, server
+):
+    """Wired as `empause serve` runs it: the organization's watch starts a poller (no inbox,
+    no webhooks), which approves a staff post while not paused; stopping the watch stops it."""
+    async with watching(database_url, server) as tenants:
         tenant = await tenants.get(seed.ACCOUNT_ID)
         assert tenant.watch is not None and tenant.watch.inbox is None
         poller = tenant.watch.poller
         assert poller is not None and poller.interval == POLL
         staff = suggest(server, seed.STAFF_TOKEN, "Trail map", now(server) + timedelta(hours=3))
         await wait_for(lambda: post(server, staff["_id"])["status"] == "scheduled")
-    finally:
-        await tenants.stop()
-        await queue.stop()
-        await services.aclose()
-        reset_registry()
     assert tenant.watch is None
     stopped_at = poller.polls
     await asyncio.sleep(3 * POLL)
     assert poller.polls == stopped_at  # stopped with the watch
+
+
+async def test_paused_a_held_post_approved_by_a_human_is_moved_by_the_fast_sweep(
+    database_url, server
+):
+    """Invariant 3 under a human reviewer on SocialHub: the watch holds the staff post; an
+    admin approves it anyway in SocialHub; the watch's fast sweep moves it out of the window
+    before its time, so it never publishes; the emergency team's post goes out untouched."""
+    async with watching(database_url, server) as tenants:
+        tenant = await tenants.get(seed.ACCOUNT_ID)
+        assert tenant.watch is not None and tenant.watch.poller is not None
+        poller = tenant.watch.poller
+        await tenant.engine.pause("storm", by="tester", horizon="1d", shift="1d")
+        soon = now(server) + timedelta(minutes=3)
+        staff = suggest(server, seed.STAFF_TOKEN, "Street fair", soon)
+        em = suggest(server, seed.EM_TOKEN, "Evacuation route", soon)
+        await wait_for(lambda: post(server, em["_id"])["status"] == "scheduled")
+        await wait_for(lambda: poller._decided.get(staff["_id"]) is not None)
+        assert post(server, staff["_id"])["status"] == "needsApproval"  # held
+        assert server.control is not None
+        approved = server.control.api(
+            "POST", f"/cp/posts/{staff['_id']}/approve", seed.ACCOUNT_TOKEN
+        )
+        assert approved.status_code == 200, approved.text
+        moved_to = (soon + timedelta(days=1)).isoformat(timespec="milliseconds")
+        await wait_for(
+            lambda: post(server, staff["_id"])["publishTime"] == moved_to.replace("+00:00", "Z")
+        )
+        assert post(server, em["_id"])["publishTime"] == em["publishTime"]  # left alone
+        server.control.clock(advance_seconds=10 * 60)
+        gone_out = published_ids(server)
+        assert em["_id"] in gone_out and staff["_id"] not in gone_out
