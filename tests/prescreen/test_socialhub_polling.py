@@ -283,3 +283,23 @@ async def test_paused_a_held_post_approved_by_a_human_is_moved_by_the_fast_sweep
         server.control.clock(advance_seconds=10 * 60)
         gone_out = published_ids(server)
         assert em["_id"] in gone_out and staff["_id"] not in gone_out
+
+
+async def test_paused_an_emergency_members_draft_suggested_by_staff_is_held(make, server):
+    """Who asks for publication answers for it: a draft by the emergency team, edited and
+    suggested by staff, is held while paused, not approved as the team's own."""
+    engine, poller = make()
+    await engine.pause("storm", by="tester", horizon="1d", shift="1d")
+    assert server.control is not None
+    draft = server.control.create_post(
+        seed.EM_TOKEN, seed.FACEBOOK_CHANNEL_ID, "Shelter list", now(server) + timedelta(hours=2),
+        then="saveAsDraft",
+    )  # fmt: skip
+    for call in (("PATCH", f"/cp/posts/{draft['_id']}", {"content": {"text": "Party tonight"}}),
+                 ("POST", f"/cp/posts/{draft['_id']}/suggest", None)):  # fmt: skip
+        method, path, body = call
+        answer = server.control.api(method, path, seed.STAFF_TOKEN, json=body)
+        assert answer.status_code == 200, answer.text
+    assert post(server, draft["_id"])["author"] == seed.EM_USER_ID
+    assert (await poller.poll_once())[draft["_id"]] == "held"
+    assert post(server, draft["_id"])["status"] == "needsApproval"
