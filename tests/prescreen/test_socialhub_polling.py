@@ -136,7 +136,9 @@ async def test_not_paused_with_ignore_the_post_is_left_to_reviewers(make, server
     staff = suggest(server, seed.STAFF_TOKEN, "Pool hours", now(server) + timedelta(hours=3))
     first = await poller.poll_once()
     assert first[staff["_id"]] == "ignored"
+    calls = poller.platform.api_calls
     assert await poller.poll_once() == {}  # same post, same version: not decided again
+    assert poller.platform.api_calls - calls == 1  # an idle poll costs one listing request
     assert post(server, staff["_id"])["status"] == "needsApproval"
     # The post changes (its author edits the text): a new version, decided again.
     assert server.control is not None
@@ -303,3 +305,13 @@ async def test_paused_an_emergency_members_draft_suggested_by_staff_is_held(make
     assert post(server, draft["_id"])["author"] == seed.EM_USER_ID
     assert (await poller.poll_once())[draft["_id"]] == "held"
     assert post(server, draft["_id"])["status"] == "needsApproval"
+
+
+async def test_paused_with_reject_a_staff_post_goes_back_to_its_author(make, server):
+    engine, poller = make(held_action="reject")
+    await engine.pause("storm", by="tester", horizon="1d", shift="1d")
+    staff = suggest(server, seed.STAFF_TOKEN, "Fun run", now(server) + timedelta(hours=2))
+    assert (await poller.poll_once())[staff["_id"]] == "rejected"
+    rejected = post(server, staff["_id"])
+    assert rejected["status"] == "draft" and rejected["assignee"] == seed.STAFF_USER_ID
+    assert "Emergency pause" in rejected["history"][-1]["message"]
