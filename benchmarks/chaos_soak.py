@@ -1,14 +1,19 @@
-"""Chaos soak: `empause pause` under random faults, killed with SIGKILL and restarted.
+"""Chaos soak: `empause pause` under random faults, killed with SIGKILL and restarted, on
+each platform's sandbox (Hootsuite, SocialHub).
 
 For each seed: the sandbox is reset (300 scheduled messages over 30 days, all in a 31-day
 window), its clock frozen so nothing legitimately publishes, faults switched on (5% 5xx,
 2% timeouts with a short hang, 2% lost responses, 429s from a client faster than the
-server's limit, tokens expiring every few seconds). An `empause pause` process (configured
-only by EMPAUSE_* variables, SQLite file) is killed at random moments and restarted until it
-exits 0. Then, from the sandbox's own state and publish log: no message lost (one live copy
-with every field equal), none duplicated, none published while paused.
+server's limit; on Hootsuite tokens expiring every few seconds too). An `empause pause`
+process (configured only by EMPAUSE_* variables, SQLite file) is killed at random moments
+and restarted until it exits 0. Then, from the sandbox's own state and publish log:
+- Hootsuite: no message lost (one live copy with every field equal), none duplicated;
+- SocialHub: every post of the window moved in place exactly once (same `_id`, publishTime
+  + shift, content, channel and author unchanged; one move in its history), nothing else
+  touched, no post created or lost;
+- both: none published while paused.
 
-    python benchmarks/chaos_soak.py [SEEDS] [--first N]
+    python benchmarks/chaos_soak.py [SEEDS] [--first N] [--platform hootsuite|socialhub]
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from typing import Any
 
 from empause.domain.timeutil import format_time, parse_time
 from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, EM_TEAM_ID, ORG_ID
+from empause.sandbox.socialhub import seed as socialhub_seed
+
+PLATFORMS = ("hootsuite", "socialhub")
 
 HORIZON = timedelta(days=31)
 SERVER_RATE = 200  # requests/s the sandbox allows
@@ -42,16 +50,24 @@ def _empause() -> str:
     return str(Path(sys.executable).with_name("empause"))
 
 
-def _environment(base_url: str, database_url: str) -> dict[str, str]:
+def _environment(base_url: str, database_url: str, platform: str = "hootsuite") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EMPAUSE_")}
+    env.update(EMPAUSE_DATABASE_URL=database_url, EMPAUSE_RATE_LIMIT=str(CLIENT_RATE))
+    if platform == "socialhub":
+        env.update(
+            EMPAUSE_PLATFORM="socialhub",
+            EMPAUSE_SOCIALHUB_BASE_URL=base_url,
+            EMPAUSE_SOCIALHUB_ACCESS_TOKEN=socialhub_seed.ACCOUNT_TOKEN,
+            EMPAUSE_ORGANIZATION_ID=socialhub_seed.ACCOUNT_ID,
+            EMPAUSE_EMERGENCY_TEAM_ID=socialhub_seed.EM_TEAM_ID,
+        )
+        return env
     env.update(
-        EMPAUSE_DATABASE_URL=database_url,
         EMPAUSE_HOOTSUITE_BASE_URL=base_url,
         EMPAUSE_HOOTSUITE_CLIENT_ID=CLIENT_ID,
         EMPAUSE_HOOTSUITE_CLIENT_SECRET=CLIENT_SECRET,
         EMPAUSE_ORGANIZATION_ID=ORG_ID,
         EMPAUSE_EMERGENCY_TEAM_ID=EM_TEAM_ID,
-        EMPAUSE_RATE_LIMIT=str(CLIENT_RATE),
     )
     return env
 
@@ -97,21 +113,82 @@ def check(before: dict[str, Any], after: dict[str, Any], start: Any, shift: time
     return problems
 
 
+SH_UNCHANGED = ("channel", "content", "author", "postGroupId", "tags", "accountId", "createdTime")
+
+
+def _moves(post: dict[str, Any]) -> list[dict[str, Any]]:
+    """The post's history entries that changed its publishTime."""
+    return [h for h in post.get("history") or []
+            if h.get("action") == "updated" and h.get("from") != h.get("to")]  # fmt: skip
+
+
+def check_socialhub(
+    before: dict[str, Any], after: dict[str, Any], start: Any, shift: timedelta,
+    horizon: timedelta = HORIZON,
+) -> list[str]:  # fmt: skip
+    """Invariants 1-3 on SocialHub (moves in place), from the sandbox's own record."""
+    problems = []
+    old = {p["_id"]: p for p in before["posts"]}
+    new = {p["_id"]: p for p in after["posts"]}
+    if set(new) != set(old):
+        problems.append(f"posts created {sorted(set(new) - set(old))[:5]}, "
+                        f"lost {sorted(set(old) - set(new))[:5]}")  # fmt: skip
+    for pid, was in old.items():
+        now = new.get(pid)
+        if now is None:
+            continue
+        changed = [k for k in SH_UNCHANGED if now.get(k) != was.get(k)]
+        if changed:
+            problems.append(f"{pid}: {changed} changed")
+        due = parse_time(was["publishTime"]) if was.get("publishTime") else None
+        if was["status"] == "scheduled" and due is not None and start <= due < start + horizon:
+            want = due + shift
+            got = parse_time(now["publishTime"]) if now.get("publishTime") else None
+            if now["status"] != "scheduled" or got != want:
+                problems.append(f"{pid}: {now['status']} at {now.get('publishTime')}, "
+                                f"want scheduled at {format_time(want)}")  # fmt: skip
+            if len(_moves(now)) != len(_moves(was)) + 1:
+                problems.append(f"{pid}: moved {len(_moves(now)) - len(_moves(was))} times")
+        elif (now["status"], now.get("publishTime")) != (was["status"], was.get("publishTime")):
+            problems.append(f"{pid}: out of scope but now {now['status']} at "
+                            f"{now.get('publishTime')}")  # fmt: skip
+    if after["published"] != before["published"]:
+        problems.append(f"published while paused: {after['published'][len(before['published']) :]}")
+    return problems
+
+
+def in_scope_socialhub(before: dict[str, Any], start: Any, horizon: timedelta = HORIZON) -> int:
+    return sum(
+        1 for p in before["posts"]
+        if p["status"] == "scheduled" and p.get("publishTime")
+        and start <= parse_time(p["publishTime"]) < start + horizon
+    )  # fmt: skip
+
+
 def chaos_run(
-    server: Any, seed: int, workdir: Path, messages: int = 300, max_kills: int = 3
-) -> dict[str, Any]:
-    """One seed: reset, fault, pause with kills until done, check. Returns what happened."""
+    server: Any, seed: int, workdir: Path, messages: int = 300, max_kills: int = 3,
+    platform: str = "hootsuite",
+) -> dict[str, Any]:  # fmt: skip
+    """One seed on one platform's sandbox (`server`): reset, fault, pause with kills until
+    done, check. Returns what happened."""
     control = server.control
-    control.reset(seed="demo", messages=messages, rng=seed)
+    socialhub = platform == "socialhub"
+    if socialhub:
+        control.reset(seed="demo", posts=messages, rng=seed)
+    else:
+        control.reset(seed="demo", messages=messages, rng=seed)
     control.clock(frozen=True)
     before = control.state()
     rng = random.Random(seed)
-    control.faults(
+    faults: dict[str, Any] = dict(
         error_rate=0.05, timeout_rate=0.02, hang_seconds=0.3, lost_response_rate=0.02,
-        rate_limit=SERVER_RATE, token_ttl=3,
+        rate_limit=SERVER_RATE,
     )  # fmt: skip
-    database = workdir / f"chaos-{seed}.db"
-    env = _environment(server.base_url, f"sqlite+aiosqlite:///{database}")
+    if not socialhub:  # SocialHub's API tokens do not expire
+        faults["token_ttl"] = 3
+    control.faults(**faults)
+    database = workdir / f"chaos-{platform}-{seed}.db"
+    env = _environment(server.base_url, f"sqlite+aiosqlite:///{database}", platform)
     args = [_empause(), "pause", "--reason", f"chaos {seed}", "--horizon", "31d",
             "--shift", "31d", "--json"]  # fmt: skip
     # Migrate first: kills target the pause (see the report on killing a first migration).
@@ -135,12 +212,16 @@ def chaos_run(
             break
         if process.returncode != 4:  # 4: upstream kept failing; anything else is a bug
             raise RuntimeError(f"seed {seed}: exit {process.returncode}: {err.decode()[-2000:]}")
-    control.faults(error_rate=0, timeout_rate=0, lost_response_rate=0, token_ttl=3599)
+    calm: dict[str, Any] = dict(error_rate=0, timeout_rate=0, lost_response_rate=0)
+    control.faults(**calm) if socialhub else control.faults(**calm, token_ttl=3599)
     after = control.state()
     start = parse_time(summary.get("window_start") or before["now"])
-    problems = check(before, after, start, HORIZON) if summary else ["never finished"]
+    checker = check_socialhub if socialhub else check
+    problems = checker(before, after, start, HORIZON) if summary else ["never finished"]
     return {
+        "platform": platform,
         "seed": seed,
+        "expected": in_scope_socialhub(before, start) if socialhub else messages,
         "runs": runs,
         "kills": kills,
         "seconds": round(time.monotonic() - started, 2),
@@ -154,16 +235,21 @@ def chaos_run(
 
 def main(argv: list[str]) -> int:
     from empause.sandbox.server import SandboxServer
+    from empause.sandbox.socialhub.server import SocialHubSandboxServer
 
     seeds = int(argv[0]) if argv and argv[0].isdigit() else 100
     first = int(argv[argv.index("--first") + 1]) if "--first" in argv else 1
+    chosen = [argv[argv.index("--platform") + 1]] if "--platform" in argv else list(PLATFORMS)
+    servers = {"hootsuite": lambda: SandboxServer(seed="demo"),
+               "socialhub": lambda: SocialHubSandboxServer(seed="demo")}  # fmt: skip
     failures = 0
-    with tempfile.TemporaryDirectory() as tmp, SandboxServer(seed="demo") as server:
-        for seed in range(first, first + seeds):
-            result = chaos_run(server, seed, Path(tmp))
-            failures += bool(result["problems"])
-            print(json.dumps(result), flush=True)
-    print(f"{seeds} seeds, {failures} with violations")
+    for platform in chosen:
+        with tempfile.TemporaryDirectory() as tmp, servers[platform]() as server:
+            for seed in range(first, first + seeds):
+                result = chaos_run(server, seed, Path(tmp), platform=platform)
+                failures += bool(result["problems"])
+                print(json.dumps(result), flush=True)
+    print(f"{seeds} seeds on {', '.join(chosen)}, {failures} with violations")
     return 1 if failures else 0
 
 

@@ -15,6 +15,8 @@ from empause.domain.timeutil import parse_duration
 # Where Hootsuite's dashboard runs and serves its SDK (seed 003); the demo uses the sandbox's.
 HOOTSUITE_DASHBOARD_ORIGINS = "https://hootsuite.com,https://*.hootsuite.com"
 HOOTSUITE_HSP_JS_URL = "https://d2l6uygi1pgnys.cloudfront.net/jsapi/2-0/hsp.js"
+# How often prescreening polls what awaits approval on platforms without webhooks (SocialHub).
+PENDING_POLL_INTERVAL = timedelta(seconds=2)
 
 
 class Settings(BaseSettings):
@@ -63,10 +65,11 @@ class Settings(BaseSettings):
     # Prescreening
     held_action: Literal["hold", "reject"] = "hold"
     prescreen_when_normal: Literal["approve", "ignore"] = "approve"
+    pending_poll_interval: timedelta = PENDING_POLL_INTERVAL
 
     @field_validator(
         "horizon", "shift", "sweep_interval", "fast_sweep_interval", "fast_sweep_window",
-        "sso_max_skew", mode="before",
+        "sso_max_skew", "pending_poll_interval", mode="before",
     )
     @classmethod
     def _duration(cls, value: object) -> object:

@@ -170,9 +170,19 @@ class Engine:
             return Begun(op.id, already=False)
 
     async def run(self, progress: Progress | None = None) -> list[OperationSummary]:
-        """Run every begun or unfinished operation to its end (what a worker's job does)."""
+        """Run every begun or unfinished operation to its end (what a worker's job does);
+        after a resume, held messages are released as `resume` does."""
         async with self._lock():
-            return await self._recover_locked(progress)
+            finished = await self._recover_locked(progress)
+            if any(f.get("kind") == OperationKind.RESUME.value for f in finished):
+                await self._release_if_not_paused()
+            return finished
+
+    async def _release_if_not_paused(self) -> None:
+        async with self.ctx.db.sessions() as session:
+            org = await session.get(Organization, self.organization_id)
+            if org is not None and not org.paused:  # not paused again meanwhile
+                await release_held(self.ctx.db, self.ctx.platform, self.ctx.org, self.ctx.clock)
 
     async def pause(
         self,
@@ -258,7 +268,7 @@ class Engine:
         begun = await self.begin_resume(restore, by)
         async with self._lock():
             await self._recover_locked(progress)
-            held = await release_held(self.ctx.db, self.ctx.platform, self.ctx.org)
+            held = await release_held(self.ctx.db, self.ctx.platform, self.ctx.org, self.ctx.clock)
         summary = await self._summary_of(begun.operation_id)
         return cast(
             ResumeResult, {**summary, "not_paused": begun.already, "paused": False, "held": held}

@@ -9,7 +9,8 @@ Call after the pause is lifted: approving while paused would break invariant 3.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from empause.domain.model import Message, MessageState, PrescreenDecision
 from empause.domain.organization import OrganizationConfig
@@ -38,7 +39,7 @@ def _review(row: Prescreening, why: str, message: Message | None = None) -> Held
     }
 
 
-def _why_not(message: Message | None) -> str | None:
+def _why_not(message: Message | None, now: datetime) -> str | None:
     """None when the message may be released now, else the reason a human must look."""
     if message is None:
         return "no longer exists upstream"
@@ -46,15 +47,19 @@ def _why_not(message: Message | None) -> str | None:
         return f"no longer pending approval (now {message.state})"
     if message.sequence_number is None:
         return "no sequenceNumber"
-    if message.scheduled_send_time < utcnow() + RELEASE_MARGIN:
+    if message.scheduled_send_time < now + RELEASE_MARGIN:
         return "its send time has passed"
     return None
 
 
 async def release_held(
-    db: Database, platform: Platform, org: OrganizationConfig
+    db: Database,
+    platform: Platform,
+    org: OrganizationConfig,
+    clock: Callable[[], datetime] = utcnow,
 ) -> HeldRelease:
-    """Approve what can be, in send-time order; returns counts and the list for review."""
+    """Approve what can be, in send-time order; returns counts and the list for review.
+    `clock` is the engine's (the platform's time: what has passed is never approved)."""
     org_id = org.organization_id
     async with db.sessions() as session:
         held = await list_decisions(session, org_id, PrescreenDecision.HELD.value)
@@ -67,7 +72,7 @@ async def release_held(
         except PlatformError as exc:
             review.append(_review(row, f"could not read it: {exc}"))
             continue
-        why = _why_not(message)
+        why = _why_not(message, clock())
         if why is None:
             assert message is not None and message.sequence_number is not None
             try:

@@ -96,6 +96,14 @@ class Prescreener:
         message = await self._fetch(message_id, {MessageState.PENDING_APPROVAL.value})
         if message is None:
             return "stale"
+        return await self.screen_pending(message)
+
+    async def screen_pending(self, message: Message) -> str:
+        """Decide on a message awaiting approval, as just read from the platform (a webhook
+        event after re-reading it, or a polled listing of what is pending)."""
+        message_id = message.id
+        if message.state != MessageState.PENDING_APPROVAL.value:
+            return "nothing-to-do"
         if message.sequence_number is None:
             log("prescreen.ignored", level=logging.WARNING, reason="no sequenceNumber",
                 message_id=message_id)  # fmt: skip

@@ -27,6 +27,7 @@ from empause.engine import journal
 from empause.engine.service import Engine
 from empause.jobs.ports import JobQueue
 from empause.platforms.membership import MembershipChecker
+from empause.prescreen.poller import PendingPoller
 from empause.prescreen.worker import InboxWorker
 from empause.store import organizations
 from empause.web.profiles import ProfileNames
@@ -43,13 +44,17 @@ FAST_SWEEPS_AT_ONCE = 4  # organizations swept concurrently by one process
 
 @dataclass
 class Watch:
-    """The organization's inbox worker in this process (its fast sweeps: `Tenants`)."""
+    """The organization's inbox worker (or, without webhooks, its pending poller) in this
+    process (its fast sweeps: `Tenants`)."""
 
     inbox: InboxWorker | None
+    poller: PendingPoller | None = None
 
     async def stop(self) -> None:
         if self.inbox is not None:
             await self.inbox.stop()
+        if self.poller is not None:
+            await self.poller.stop()
 
 
 @dataclass
@@ -166,11 +171,16 @@ class Tenants:
     async def _start_watch(self, tenant: Tenant) -> None:
         log.info("watching", extra={"organization_id": tenant.organization_id})
         platform = self.services.platform(tenant.org)
-        inbox = None
+        inbox, poller = None, None
         if platform.capabilities.webhooks:
             inbox = InboxWorker(self.services.db, platform, tenant.engine, tenant.org)
             inbox.start()
-        tenant.watch = Watch(inbox)
+        else:  # SocialHub: poll what awaits approval
+            interval = self.services.settings.pending_poll_interval.total_seconds()
+            poller = PendingPoller(self.services.db, platform, tenant.engine, tenant.org,
+                                   interval=interval)  # fmt: skip
+            poller.start()
+        tenant.watch = Watch(inbox, poller)
 
     async def _hand_over_unfinished(self, tenant: Tenant) -> None:
         """Unfinished operations go to a worker (deferring one already queued is harmless);

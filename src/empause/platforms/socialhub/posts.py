@@ -63,6 +63,10 @@ def message_from_post(raw: dict[str, Any]) -> Message:
     content = raw.get("content") if isinstance(raw.get("content"), dict) else {}
     when = publish_time(raw) or parse_time(str(raw.get("createdTime")))
     author = raw.get("author")
+    if raw.get("status") == NEEDS_APPROVAL and raw.get("suggestionAuthor"):
+        # Who asks for it to be published: an emergency-team member's draft that someone
+        # else suggested is theirs to answer for, and held while paused.
+        author = raw["suggestionAuthor"]
     return Message(
         id=str(raw["_id"]),
         state=STATES.get(str(raw.get("status")), str(raw.get("status") or "")),
