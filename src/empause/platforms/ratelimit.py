@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Protocol
 
 from empause.platforms.priority import is_urgent
@@ -67,47 +69,52 @@ class WaitLine:
     """
 
     def __init__(self) -> None:
-        self._lock: asyncio.Lock | None = None
-        self._no_urgent: asyncio.Event | None = None
-        self._urgent = 0  # urgent acquisitions waiting or in progress
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # One line per event loop: a limiter may be shared by tasks on several loops (an app
+        # served in a thread beside the caller's loop); asyncio's locks belong to one loop.
+        self._lines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Line] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def _get_lock(self) -> tuple[asyncio.Lock, asyncio.Event]:
-        # An asyncio.Lock belongs to one event loop; tests run one loop per test.
+    def _line(self) -> _Line:
         loop = asyncio.get_running_loop()
-        if self._lock is None or self._no_urgent is None or self._loop is not loop:
-            self._lock = asyncio.Lock()
-            self._no_urgent = asyncio.Event()
-            self._no_urgent.set()
-            self._urgent = 0
-            self._loop = loop
-        return self._lock, self._no_urgent
+        line = self._lines.get(loop)
+        if line is None:
+            line = self._lines[loop] = _Line(asyncio.Lock(), asyncio.Event())
+            line.no_urgent.set()
+        return line
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        lock, no_urgent = self._get_lock()
+        line = self._line()
         if not is_urgent():
             while True:
-                await no_urgent.wait()
-                await lock.acquire()
-                if not self._urgent:
+                await line.no_urgent.wait()
+                await line.lock.acquire()
+                if not line.urgent:
                     break
-                lock.release()  # an urgent call arrived meanwhile: it goes first
+                line.lock.release()  # an urgent call arrived meanwhile: it goes first
                 await asyncio.sleep(0)
             try:
                 yield
             finally:
-                lock.release()
+                line.lock.release()
             return
-        self._urgent += 1
-        no_urgent.clear()
+        line.urgent += 1
+        line.no_urgent.clear()
         try:
-            async with lock:
+            async with line.lock:
                 yield
         finally:
-            self._urgent -= 1
-            if not self._urgent:
-                no_urgent.set()
+            line.urgent -= 1
+            if not line.urgent:
+                line.no_urgent.set()
+
+
+@dataclass
+class _Line:
+    lock: asyncio.Lock
+    no_urgent: asyncio.Event
+    urgent: int = 0  # urgent acquisitions waiting or in progress
 
 
 class RateLimiter:
