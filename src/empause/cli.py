@@ -76,7 +76,9 @@ def sandbox(
 
 @app.command()
 def pause(
-    reason: Annotated[str, typer.Option(help="Why: shown in the banner and the audit log.")],
+    reason: Annotated[
+        str, typer.Option(help="Why: shown in the banner and the audit log (required).")
+    ] = "",
     strategy: Annotated[
         str | None, typer.Option(help="shift or hold [default: the organization's, shift]")
     ] = None,
@@ -94,9 +96,16 @@ def pause(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Record the pause, hand it to the workers, return.")
     ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would move; change nothing.")
+    ] = False,
 ) -> None:
     """Pause the organization: move every scheduled message out of the window."""
-    from empause.engine.commands import pause_command
+    from empause.engine.commands import pause_command, preview_command
+
+    if dry_run:
+        preview_command(horizon=horizon, as_json=json, org=org)
+        return
 
     pause_command(
         reason=reason, strategy=strategy, horizon=horizon, shift=shift, by=by, as_json=json,

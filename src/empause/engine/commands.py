@@ -235,6 +235,35 @@ def _pause_no_wait(
                f"{result['organization']} ({where}); follow it with `empause status`")  # fmt: skip
 
 
+def preview_command(horizon: str | None, as_json: bool, org: str | None = None) -> None:
+    """`empause pause --dry-run`: what a pause started now would move; changes nothing."""
+    try:
+        validation.duration(horizon, "horizon", validation.MAX_HORIZON)
+    except validation.InvalidParameter as exc:
+        _fail(EXIT_USAGE, f"invalid --{exc.field}: {exc.message}")
+    settings = _settings()
+
+    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
+        return await engine.preview(horizon)
+
+    result = _run(settings, action, org=org, platform=False)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True, default=str))
+        return
+    typer.echo(
+        f"dry run: a pause now would move {result['messages']} message(s) due "
+        f"{result['window_start']} .. {result['window_end']}; "
+        f"{result['pending_approval']} pending approval"
+        + (" (already paused)" if result.get("paused") else "")
+    )
+    for name, count in result["by_profile"].items():
+        typer.echo(f"  {count:>6}  {name}")
+    for day, count in result["by_day"].items():
+        typer.echo(f"  {count:>6}  {day}")
+    for item in result["first_due"]:
+        typer.echo(f"  first due {item['due']}  {item['profile']}: {item['text'][:60]}")
+
+
 def resume_command(restore: str, by: str, as_json: bool, org: str | None = None) -> None:
     if restore not in {r.value for r in Restore}:
         _fail(EXIT_USAGE, f"invalid --restore {restore!r}: use original or keep")

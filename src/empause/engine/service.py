@@ -34,6 +34,7 @@ from empause.engine.enforcement import enforce
 from empause.engine.executor import Progress
 from empause.engine.lock import Busy, OrganizationLock
 from empause.engine.pausing import execute_pause
+from empause.engine.preview import preview as preview_window
 from empause.engine.resuming import execute_resume, plan_resume
 from empause.engine.status import operation_summary, read_status
 from empause.platforms.port import Platform
@@ -160,6 +161,19 @@ class Engine:
             )  # fmt: skip
             await session.commit()
             return Begun(op.id, already=False)
+
+    async def preview(self, horizon: str | timedelta | None = None) -> dict[str, Any]:
+        """What a pause started now would move (same window, same listing), and how many
+        items await approval; changes nothing. `paused`: a pause is already in force."""
+        chosen = validation.duration(horizon, "horizon", validation.MAX_HORIZON)
+        result = await preview_window(
+            self.ctx.platform, self.ctx.clock(), chosen or self.ctx.org.horizon
+        )
+        async with self.ctx.db.sessions() as session:
+            org = await session.get(Organization, self.organization_id)
+        result["paused"] = bool(org is not None and org.paused)
+        result["organization"] = self.organization_id
+        return result
 
     async def run(self, progress: Progress | None = None) -> list[dict[str, Any]]:
         """Run every begun or unfinished operation to its end (what a worker's job does)."""

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from empause.domain import validation
 from empause.web import actions, status
 from empause.web.deps import ApiActor, api_actor, api_reader, db_session, tenant_of
+from empause.web.errors import WebError
 
 router = APIRouter(prefix="/api")
 
@@ -50,3 +52,19 @@ async def get_status(
     who: Annotated[ApiActor, Depends(api_reader)],
 ) -> dict[str, Any]:
     return await status.snapshot(await tenant_of(request, who.organization_id))
+
+
+@router.get("/preview")
+async def get_preview(
+    request: Request,
+    who: Annotated[ApiActor, Depends(api_reader)],
+    horizon: Annotated[str | None, Query(max_length=32)] = None,
+) -> dict[str, Any]:
+    """What a pause started now would move (`messages`, `by_profile`, `by_day`,
+    `first_due`, `pending_approval`); changes nothing."""
+    try:
+        validation.duration(horizon, "horizon", validation.MAX_HORIZON)
+    except validation.InvalidParameter as exc:
+        raise WebError(f"{exc.field}: {exc.message}", status=422, title="Invalid parameter") from exc
+    tenant = await tenant_of(request, who.organization_id)
+    return await tenant.engine.preview(horizon)
