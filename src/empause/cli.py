@@ -99,6 +99,17 @@ def pause(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would move; change nothing.")
     ] = False,
+    until: Annotated[
+        str | None,
+        typer.Option(help="End by itself: an ISO time or a duration (90m, 2h, 3d); while "
+                     "paused, changes the end."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option(help="Start by itself later: an ISO time or a duration.")
+    ] = None,
+    restore: Annotated[
+        str, typer.Option(help="How a timed pause resumes: original or keep.")
+    ] = "original",
 ) -> None:
     """Pause the organization: move every scheduled message out of the window."""
     from empause.engine.commands import pause_command, preview_command
@@ -109,8 +120,32 @@ def pause(
 
     pause_command(
         reason=reason, strategy=strategy, horizon=horizon, shift=shift, by=by, as_json=json,
-        org=org, wait=not no_wait,
+        org=org, wait=not no_wait, until=until, at=at, end_restore=restore,
     )  # fmt: skip
+
+
+@app.command("pause-end")
+def pause_end(
+    until: Annotated[
+        str | None, typer.Option(help="The new end: an ISO time or a duration from now.")
+    ] = None,
+    cancel: Annotated[
+        bool, typer.Option("--cancel", help="The pause no longer ends by itself.")
+    ] = False,
+    restore: Annotated[
+        str | None, typer.Option(help="How it resumes: original or keep [default: as set].")
+    ] = None,
+    by: Annotated[str, typer.Option(help="Who changed it (audit log).")] = "cli",
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organization id (default: the only one).")
+    ] = None,
+) -> None:
+    """Extend, shorten or cancel the end of the pause in force."""
+    from empause.engine.commands import pause_end_command
+
+    pause_end_command(until=until, cancel=cancel, end_restore=restore, by=by, as_json=json,
+                      org=org)  # fmt: skip
 
 
 @app.command()
