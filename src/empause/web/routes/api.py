@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from empause.domain import validation
+from empause.domain.timeutil import format_time
 from empause.web import actions, status
 from empause.web.deps import ApiActor, api_actor, api_reader, db_session, tenant_of
 from empause.web.errors import WebError
@@ -30,6 +31,20 @@ async def pause(
     await actions.start_pause(tenant, session, body, who.label, "api")
     await session.commit()
     return JSONResponse({"accepted": True, "action": "pause", "status_url": "/api/status"}, 202)
+
+
+@router.post("/pause-end")
+async def pause_end(
+    request: Request,
+    body: Annotated[actions.PauseEndRequest, Body()],
+    who: Annotated[ApiActor, Depends(api_actor)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+) -> dict[str, Any]:
+    """Extend, shorten (`{"until": "2h"}`) or cancel (`{"cancel": true}`) the pause's end."""
+    tenant = await tenant_of(request, who.organization_id)
+    ends = await actions.change_pause_end(tenant, session, body, who.label, "api")
+    await session.commit()
+    return {"ends_at": format_time(ends) if ends else None}
 
 
 @router.post("/resume", status_code=202)
