@@ -76,7 +76,9 @@ def sandbox(
 
 @app.command()
 def pause(
-    reason: Annotated[str, typer.Option(help="Why: shown in the banner and the audit log.")],
+    reason: Annotated[
+        str, typer.Option(help="Why: shown in the banner and the audit log (required).")
+    ] = "",
     strategy: Annotated[
         str | None, typer.Option(help="shift or hold [default: the organization's, shift]")
     ] = None,
@@ -94,14 +96,56 @@ def pause(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Record the pause, hand it to the workers, return.")
     ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would move; change nothing.")
+    ] = False,
+    until: Annotated[
+        str | None,
+        typer.Option(help="End by itself: an ISO time or a duration (90m, 2h, 3d); while "
+                     "paused, changes the end."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option(help="Start by itself later: an ISO time or a duration.")
+    ] = None,
+    restore: Annotated[
+        str, typer.Option(help="How a timed pause resumes: original or keep.")
+    ] = "original",
 ) -> None:
     """Pause the organization: move every scheduled message out of the window."""
-    from empause.engine.commands import pause_command
+    from empause.engine.commands import pause_command, preview_command
+
+    if dry_run:
+        preview_command(horizon=horizon, as_json=json, org=org)
+        return
 
     pause_command(
         reason=reason, strategy=strategy, horizon=horizon, shift=shift, by=by, as_json=json,
-        org=org, wait=not no_wait,
+        org=org, wait=not no_wait, until=until, at=at, end_restore=restore,
     )  # fmt: skip
+
+
+@app.command("pause-end")
+def pause_end(
+    until: Annotated[
+        str | None, typer.Option(help="The new end: an ISO time or a duration from now.")
+    ] = None,
+    cancel: Annotated[
+        bool, typer.Option("--cancel", help="The pause no longer ends by itself.")
+    ] = False,
+    restore: Annotated[
+        str | None, typer.Option(help="How it resumes: original or keep [default: as set].")
+    ] = None,
+    by: Annotated[str, typer.Option(help="Who changed it (audit log).")] = "cli",
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organization id (default: the only one).")
+    ] = None,
+) -> None:
+    """Extend, shorten or cancel the end of the pause in force."""
+    from empause.engine.commands import pause_end_command
+
+    pause_end_command(until=until, cancel=cancel, end_restore=restore, by=by, as_json=json,
+                      org=org)  # fmt: skip
 
 
 @app.command()

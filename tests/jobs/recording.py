@@ -96,6 +96,12 @@ class RecordingHandlers:
     async def paused_organizations(self) -> list[str]:
         return self._paused
 
+    async def fire_timers(self, organization_id: str) -> None:
+        """No timers in these tests."""
+
+    async def due_timers(self) -> list[str]:
+        return []
+
     async def _start(
         self,
         db: psycopg.AsyncConnection[tuple[int]],

@@ -7,14 +7,15 @@ Pure: every problem is reported with the field it concerns and what would be rig
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from empause.domain.model import Strategy
-from empause.domain.timeutil import parse_duration
+from empause.domain.timeutil import parse_duration, parse_time
 
 REASON_MAX = 500  # characters: shown in the banner and the audit log
 MAX_HORIZON = timedelta(days=90)
 MAX_SHIFT = timedelta(days=365)
+MAX_PAUSE_LENGTH = timedelta(days=90)  # how far ahead a timed pause may end (or start)
 MAX_ID = 2**31 - 1  # our row ids are 32-bit integers: a larger one names nothing
 
 
@@ -83,3 +84,29 @@ def pause_parameters(
         horizon=duration(horizon, "horizon", MAX_HORIZON),
         shift=duration(shift, "shift", MAX_SHIFT),
     )
+
+
+def moment(value: object, field: str, now: datetime) -> datetime | None:
+    """A time after `now`, at most MAX_PAUSE_LENGTH ahead: an ISO time with a timezone
+    ('2026-12-01T18:00:00Z') or a duration from now ('90m', '2h', '3d')."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, str) and len(value) <= 64:
+        try:
+            when = now + parse_duration(value)
+        except ValueError:
+            try:
+                when = parse_time(value)
+            except ValueError:
+                raise InvalidParameter(
+                    field, "an ISO time with a timezone or a duration such as 90m, 2h or 3d"
+                ) from None
+    else:
+        raise InvalidParameter(field, "an ISO time with a timezone or a duration such as 90m")
+    if when.tzinfo is None:
+        raise InvalidParameter(field, "a time with a timezone")
+    if when <= now or when - now > MAX_PAUSE_LENGTH:
+        raise InvalidParameter(field, f"in the future, at most {MAX_PAUSE_LENGTH.days} days ahead")
+    return when

@@ -180,50 +180,137 @@ def _figures(result: dict[str, Any]) -> str:
     )
 
 
+def _check_times(until: str | None, at: str | None, end_restore: str) -> None:
+    from empause.domain.timeutil import utcnow
+
+    if end_restore not in {r.value for r in Restore}:
+        _fail(EXIT_USAGE, f"invalid --restore {end_restore!r}: use original or keep")
+    try:
+        starts = validation.moment(at, "at", utcnow())
+        validation.moment(until, "until", starts or utcnow())
+    except validation.InvalidParameter as exc:
+        _fail(EXIT_USAGE, f"invalid --{exc.field}: {exc.message}")
+
+
 def pause_command(
     reason: str, strategy: str | None, horizon: str | None, shift: str | None, by: str,
     as_json: bool,
     org: str | None = None, wait: bool = True,
+    until: str | None = None, at: str | None = None, end_restore: str = "original",
 ) -> None:  # fmt: skip
     try:
         validation.pause_parameters(reason, strategy, horizon, shift)
     except validation.InvalidParameter as exc:
         _fail(EXIT_USAGE, f"invalid --{exc.field}: {exc.message}")
+    _check_times(until, at, end_restore)
     settings = _settings()
-
+    if at:
+        return _schedule(settings, at, reason, strategy, horizon, shift, by, until, end_restore,
+                         as_json, org)  # fmt: skip
     if not wait:
-        return _pause_no_wait(settings, reason, strategy, horizon, shift, by, as_json, org)
+        return _pause_no_wait(settings, reason, strategy, horizon, shift, by, as_json, org,
+                              until, end_restore)  # fmt: skip
 
     async def action(engine: Engine, progress: Any) -> Mapping[str, Any]:
-        return await engine.pause(reason, by, strategy, horizon, shift, progress)
+        result = await engine.pause(reason, by, strategy, horizon, shift, progress,
+                                    until=until, end_restore=end_restore)  # fmt: skip
+        await _timer(settings, engine, result.get("ends_at"))
+        return result
 
     result = _run(settings, action, org=org)
     if result.get("already_paused"):
         headline = f"already paused (operation {result.get('operation_id')}): {_figures(result)}"
     else:
         headline = f"paused: {_figures(result)}"
+    if result.get("ends_at"):
+        headline += f"; ends by itself at {result['ends_at']}"
     _emit(result, as_json, headline)
     if result.get("failed"):
         typer.echo(f"warning: {result['failed']} message(s) failed: see `empause status`", err=True)
 
 
+async def _timer(settings: Settings, engine: Engine, when: Any) -> bool:
+    """Put the pause's timer in the job database (PostgreSQL); on SQLite a running serve or
+    worker finds it in the organization's row."""
+    from empause.domain.timeutil import parse_time
+    from empause.jobs import defer_timer
+
+    if not when:
+        return False
+    moment = parse_time(when) if isinstance(when, str) else when
+    return await defer_timer(settings.database_url, engine.organization_id, moment)
+
+
+def _schedule(
+    settings: Settings, at: str, reason: str, strategy: str | None, horizon: str | None,
+    shift: str | None, by: str, until: str | None, end_restore: str, as_json: bool,
+    org: str | None,
+) -> None:  # fmt: skip
+    """`--at`: record a pause that starts by itself; print when."""
+    from empause.domain.timeutil import format_time
+
+    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
+        starts = await engine.schedule_pause(at, reason, by, strategy, horizon, shift, until,
+                                             end_restore)  # fmt: skip
+        await _timer(settings, engine, starts)
+        return {"scheduled": True, "starts_at": format_time(starts), "until": until,
+                "organization": engine.organization_id}  # fmt: skip
+
+    result = _run(settings, action, org=org, platform=False)
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=True))
+        return
+    typer.echo(f"pause scheduled: starts by itself at {result['starts_at']}"
+               + (f", ends {until}" if until else ""))  # fmt: skip
+
+
+def pause_end_command(
+    until: str | None, cancel: bool, end_restore: str | None, by: str, as_json: bool,
+    org: str | None,
+) -> None:  # fmt: skip
+    """`empause pause-end`: extend, shorten or cancel the end of the pause in force."""
+    from empause.domain.timeutil import format_time
+
+    if cancel == bool(until):
+        _fail(EXIT_USAGE, "give either --until WHEN or --cancel")
+    _check_times(until, None, end_restore or "original")
+    settings = _settings()
+
+    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
+        ends = await engine.set_pause_end(None if cancel else until, by, end_restore)
+        await _timer(settings, engine, ends)
+        return {"ends_at": format_time(ends) if ends else None,
+                "organization": engine.organization_id}  # fmt: skip
+
+    result = _run(settings, action, org=org, platform=False)
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=True))
+        return
+    typer.echo(f"the pause now ends at {result['ends_at']}" if result["ends_at"]
+               else "the pause no longer ends by itself")  # fmt: skip
+
+
 def _pause_no_wait(
     settings: Settings, reason: str, strategy: str | None, horizon: str | None,
     shift: str | None, by: str,
-    as_json: bool, org: str | None,
+    as_json: bool, org: str | None, until: str | None = None, end_restore: str = "original",
 ) -> None:  # fmt: skip
     """Record the pause and hand it to the workers; print the operation and return."""
+    from empause.domain.timeutil import format_time
     from empause.jobs import defer_operation
 
     async def action(engine: Engine, progress: Any) -> dict[str, Any]:
-        begun = await engine.begin_pause(reason, by, strategy, horizon, shift)
+        begun = await engine.begin_pause(reason, by, strategy, horizon, shift, until=until,
+                                         end_restore=end_restore)  # fmt: skip
         queued = False
         if begun.operation_id is not None and not begun.already:
             queued = await defer_operation(
                 settings.database_url, engine.organization_id, begun.operation_id
             )
+        await _timer(settings, engine, begun.ends_at)
         return {"operation": begun.operation_id, "already_paused": begun.already,
-                "organization": engine.organization_id, "queued": queued}  # fmt: skip
+                "organization": engine.organization_id, "queued": queued,
+                "ends_at": format_time(begun.ends_at) if begun.ends_at else None}  # fmt: skip
 
     result = _run(settings, action, org=org, platform=False)
     if as_json:
@@ -233,6 +320,35 @@ def _pause_no_wait(
     where = "queued for the workers" if result["queued"] else "a running serve/worker takes it"
     typer.echo(f"{state}: operation {result['operation']} of organization "
                f"{result['organization']} ({where}); follow it with `empause status`")  # fmt: skip
+
+
+def preview_command(horizon: str | None, as_json: bool, org: str | None = None) -> None:
+    """`empause pause --dry-run`: what a pause started now would move; changes nothing."""
+    try:
+        validation.duration(horizon, "horizon", validation.MAX_HORIZON)
+    except validation.InvalidParameter as exc:
+        _fail(EXIT_USAGE, f"invalid --{exc.field}: {exc.message}")
+    settings = _settings()
+
+    async def action(engine: Engine, progress: Any) -> dict[str, Any]:
+        return await engine.preview(horizon)
+
+    result = _run(settings, action, org=org, platform=False)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True, default=str))
+        return
+    typer.echo(
+        f"dry run: a pause now would move {result['messages']} message(s) due "
+        f"{result['window_start']} .. {result['window_end']}; "
+        f"{result['pending_approval']} pending approval"
+        + (" (already paused)" if result.get("paused") else "")
+    )
+    for name, count in result["by_profile"].items():
+        typer.echo(f"  {count:>6}  {name}")
+    for day, count in result["by_day"].items():
+        typer.echo(f"  {count:>6}  {day}")
+    for item in result["first_due"]:
+        typer.echo(f"  first due {item['due']}  {item['profile']}: {item['text'][:60]}")
 
 
 def resume_command(restore: str, by: str, as_json: bool, org: str | None = None) -> None:
@@ -270,6 +386,8 @@ def status_command(as_json: bool, org: str | None = None) -> None:
             f"PAUSED since {result['since']} by {result['by']}: {result['reason']} "
             f"(strategy {result['strategy']})"
         )
+        if result.get("ends_at"):
+            headline += f"\nends by itself at {result['ends_at']} ({result['end_restore']})"
     else:
         headline = "not paused"
     last = result.get("last_operation")

@@ -68,6 +68,10 @@ class Status(TypedDict):
     strategy: str | None
     horizon_seconds: int | None
     shift_seconds: int | None
+    ends_at: str | None  # a timed pause's end, who set it and how it restores
+    end_restore: str | None
+    end_set_by: str | None
+    starts_at: str | None  # a scheduled pause's start
     last_operation: OperationSummary | None
     in_scope: int
     moved: int
@@ -99,6 +103,7 @@ class HeldRelease(TypedDict):
 class PauseResult(OperationSummary, total=False):
     already_paused: bool
     paused: bool
+    ends_at: str | None
 
 
 class ResumeResult(OperationSummary, total=False):

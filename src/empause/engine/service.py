@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -34,6 +34,7 @@ from empause.engine.enforcement import enforce
 from empause.engine.executor import Progress
 from empause.engine.lock import Busy, OrganizationLock
 from empause.engine.pausing import execute_pause
+from empause.engine.preview import preview as preview_window
 from empause.engine.results import (
     EnforceOutcome,
     OperationSummary,
@@ -63,13 +64,18 @@ class Begun:
 
     operation_id: int | None
     already: bool
+    ends_at: datetime | None = None  # a timed pause: when its timer fires
+
+
+TIMER_ACTOR = "timer (set by {})"  # who an automatic start or end is recorded as
 
 
 def _lift(org: Organization) -> None:
     """Clear the pause flag and everything that describes the pause in force."""
     org.paused = False
     for name in ("pause_reason", "paused_by", "paused_since", "pause_strategy",
-                 "pause_horizon_s", "pause_shift_s"):  # fmt: skip
+                 "pause_horizon_s", "pause_shift_s", "pause_ends_at", "pause_end_restore",
+                 "pause_end_by"):  # fmt: skip
         setattr(org, name, None)
 
 
@@ -118,13 +124,20 @@ class Engine:
         strategy: str | Strategy | None = None,
         horizon: str | timedelta | None = None,
         shift: str | timedelta | None = None,
+        until: str | datetime | None = None,
+        end_restore: str | Restore | None = None,
     ) -> Begun:
         """Record the pause and raise the flag, at once (the banner flips), without waiting
         for a running operation: the new operation runs after it, at the next `run`.
 
-        While paused, nothing new begins: the pause in force is returned.
+        `until` (an ISO time or a duration from now) makes it a timed pause: it ends by
+        itself then, resuming with `end_restore` (default original).
+        While paused, nothing new begins: the pause in force is returned (with `until`, its
+        end is changed to it).
         """
         asked = validation.pause_parameters(reason, strategy, horizon, shift)
+        ends_at = validation.moment(until, "until", utcnow())
+        restore_at_end = Restore(end_restore or Restore.ORIGINAL)
         chosen = asked.strategy or self.ctx.org.strategy
         horizon_td = asked.horizon or self.ctx.org.horizon
         shift_td = asked.shift or self.ctx.org.shift
@@ -136,7 +149,10 @@ class Engine:
             assert org is not None
             if org.paused:
                 op = await journal.pause_operation_before(session, self.organization_id)
-                return Begun(op.id if op else None, already=True)
+                if ends_at is not None:
+                    self._set_end(session, org, ends_at, restore_at_end, by)
+                    await session.commit()
+                return Begun(op.id if op else None, already=True, ends_at=org.pause_ends_at)
             now = self.ctx.clock()
             op = Operation(
                 organization_id=org.id,
@@ -160,14 +176,161 @@ class Engine:
             org.pause_strategy = chosen.value
             org.pause_horizon_s = op.horizon_s
             org.pause_shift_s = op.shift_s
+            org.pause_starts_at = None
+            org.pause_start_request = None
             await session.flush()
+            if ends_at is not None:
+                self._set_end(session, org, ends_at, restore_at_end, by)
             journal.audit(
                 session, org.id, by, "pause.started", operation_id=op.id, reason=asked.reason,
                 strategy=chosen.value, horizon_seconds=op.horizon_s, shift_seconds=op.shift_s,
                 window_start=format_time(now), window_end=format_time(now + horizon_td),
             )  # fmt: skip
             await session.commit()
-            return Begun(op.id, already=False)
+            return Begun(op.id, already=False, ends_at=ends_at)
+
+    # -- timed pauses -----------------------------------------------------------------------
+
+    def _set_end(
+        self, session: Any, org: Organization, ends_at: datetime | None, restore: Restore,
+        by: str,
+    ) -> None:  # fmt: skip
+        previous = org.pause_ends_at
+        org.pause_ends_at = ends_at
+        org.pause_end_restore = restore.value if ends_at else None
+        org.pause_end_by = by if ends_at else None
+        journal.audit(
+            session, org.id, by, "pause.end_set" if ends_at else "pause.end_cancelled",
+            ends_at=format_time(ends_at) if ends_at else None,
+            previous=format_time(previous) if previous else None,
+            restore=restore.value if ends_at else None,
+        )  # fmt: skip
+
+    async def set_pause_end(
+        self, until: str | datetime | None, by: str, restore: str | Restore | None = None
+    ) -> datetime | None:
+        """Extend, shorten (`until`) or cancel (None) the end of the pause in force; returns
+        the new end. ValueError when not paused."""
+        ends_at = validation.moment(until, "until", utcnow())
+        begins = OrganizationLock(self.ctx.db, f"{self.organization_id}.begin", BEGIN_WAIT)
+        async with begins, self.ctx.db.sessions() as session:
+            org = await journal.lock_organization(session, self.organization_id)
+            if org is None or not org.paused:
+                raise ValueError("not paused: there is no pause end to change")
+            chosen = Restore(restore or org.pause_end_restore or Restore.ORIGINAL)
+            self._set_end(session, org, ends_at, chosen, by)
+            await session.commit()
+            return ends_at
+
+    async def schedule_pause(
+        self, at: str | datetime, reason: str, by: str, strategy: str | None = None,
+        horizon: str | None = None, shift: str | None = None, until: str | None = None,
+        end_restore: str | None = None,
+    ) -> datetime:  # fmt: skip
+        """Record a pause that starts by itself at `at` (`until`, if a duration, counts from
+        the start). ValueError when paused now."""
+        starts_at = validation.moment(at, "at", utcnow())
+        assert starts_at is not None
+        validation.pause_parameters(reason, strategy, horizon, shift)
+        if until:
+            validation.moment(until, "until", starts_at)
+        await self._organization()
+        begins = OrganizationLock(self.ctx.db, f"{self.organization_id}.begin", BEGIN_WAIT)
+        async with begins, self.ctx.db.sessions() as session:
+            org = await journal.lock_organization(session, self.organization_id)
+            assert org is not None
+            if org.paused:
+                raise ValueError("already paused: a scheduled pause needs the pause lifted")
+            org.pause_starts_at = starts_at
+            org.pause_start_request = {
+                "reason": reason, "by": by, "strategy": strategy, "horizon": horizon,
+                "shift": shift, "until": until, "end_restore": end_restore,
+            }  # fmt: skip
+            journal.audit(session, org.id, by, "pause.scheduled", starts_at=format_time(starts_at),
+                          reason=reason, until=until)  # fmt: skip
+            await session.commit()
+            return starts_at
+
+    async def fire_timers(self, now: datetime | None = None) -> dict[str, Any]:
+        """Start a scheduled pause, or end a timed one, whose time has come (what the timer
+        job does). Any number of workers may call it at once: each start or end happens once
+        (decided under the organization's row lock), then runs to its end here."""
+        now = now or utcnow()
+        async with self.ctx.db.sessions() as session:
+            org = await session.get(Organization, self.organization_id)
+            if org is None:
+                return {}
+            start_due = not org.paused and org.pause_starts_at is not None and (
+                org.pause_starts_at <= now
+            )
+            end_due = org.paused and org.pause_ends_at is not None and org.pause_ends_at <= now
+            request = dict(org.pause_start_request or {})
+        fired: dict[str, Any] = {}
+        if start_due:
+            begun = await self._begin_scheduled(now, request)
+            if begun is not None and not begun.already:
+                fired["started"] = await self.pause_run(begun)
+        elif end_due:
+            begun = await self._begin_timed_resume(now)
+            if begun is not None and not begun.already:
+                fired["ended"] = await self.resume_run(begun)
+        return fired
+
+    async def _begin_scheduled(self, now: datetime, request: dict[str, Any]) -> Begun | None:
+        begins = OrganizationLock(self.ctx.db, f"{self.organization_id}.begin", BEGIN_WAIT)
+        async with begins, self.ctx.db.sessions() as session:
+            org = await journal.lock_organization(session, self.organization_id)
+            if org is None or org.paused or org.pause_starts_at is None or (
+                org.pause_starts_at > now
+            ):
+                return None  # another worker started it, or it was cancelled or moved
+            org.pause_starts_at = None  # claimed: this worker starts it, once
+            await session.commit()
+        until = None
+        with suppress(validation.InvalidParameter):  # a duration counts from the start
+            until = validation.moment(request.get("until"), "until", now)
+        return await self.begin_pause(
+            request.get("reason") or "scheduled pause",
+            TIMER_ACTOR.format(request.get("by") or "unknown"),
+            request.get("strategy"), request.get("horizon"), request.get("shift"),
+            until=until, end_restore=request.get("end_restore"),
+        )  # fmt: skip
+
+    async def _begin_timed_resume(self, now: datetime) -> Begun | None:
+        begins = OrganizationLock(self.ctx.db, f"{self.organization_id}.begin", BEGIN_WAIT)
+        async with begins, self.ctx.db.sessions() as session:
+            org = await journal.lock_organization(session, self.organization_id)
+            if org is None or not org.paused or org.pause_ends_at is None or (
+                org.pause_ends_at > now
+            ):
+                return None  # another worker ended it, or the end was moved or cancelled
+            restore = org.pause_end_restore or Restore.ORIGINAL.value
+            by = TIMER_ACTOR.format(org.pause_end_by or "unknown")
+        return await self.begin_resume(restore, by)
+
+    async def pause_run(self, begun: Begun) -> OperationSummary:
+        await self.run()
+        return await self._summary_of(begun.operation_id)
+
+    async def resume_run(self, begun: Begun) -> dict[str, Any]:
+        async with self._lock():
+            await self._recover_locked(None)
+            held = await release_held(self.ctx.db, self.ctx.platform, self.ctx.org)
+        summary = await self._summary(begun.operation_id) if begun.operation_id else {}
+        return {**summary, "held": held}
+
+    async def preview(self, horizon: str | timedelta | None = None) -> dict[str, Any]:
+        """What a pause started now would move (same window, same listing), and how many
+        items await approval; changes nothing. `paused`: a pause is already in force."""
+        chosen = validation.duration(horizon, "horizon", validation.MAX_HORIZON)
+        result = await preview_window(
+            self.ctx.platform, self.ctx.clock(), chosen or self.ctx.org.horizon
+        )
+        async with self.ctx.db.sessions() as session:
+            org = await session.get(Organization, self.organization_id)
+        result["paused"] = bool(org is not None and org.paused)
+        result["organization"] = self.organization_id
+        return result
 
     async def run(self, progress: Progress | None = None) -> list[OperationSummary]:
         """Run every begun or unfinished operation to its end (what a worker's job does);
@@ -192,11 +355,15 @@ class Engine:
         horizon: str | timedelta | None = None,
         shift: str | timedelta | None = None,
         progress: Progress | None = None,
+        until: str | datetime | None = None,
+        end_restore: str | Restore | None = None,
     ) -> PauseResult:
         """Move every SCHEDULED message due in [now, now + horizon) out of the window, and
-        wait for it. Pressing it while paused changes nothing but finishing unfinished work,
-        and says so."""
-        begun = await self.begin_pause(reason, by, strategy, horizon, shift)
+        wait for it. Pressing it while paused changes nothing but finishing unfinished work
+        (and the end, with `until`), and says so."""
+        begun = await self.begin_pause(
+            reason, by, strategy, horizon, shift, until=until, end_restore=end_restore
+        )
         try:
             await self.run(progress)
         except Exception:
@@ -204,7 +371,11 @@ class Engine:
                 await self._abandon_if_untouched(begun.operation_id)
             raise
         summary = await self._summary_of(begun.operation_id)
-        return cast(PauseResult, {**summary, "already_paused": begun.already, "paused": True})
+        ends_at = format_time(begun.ends_at) if begun.ends_at else None
+        return cast(
+            PauseResult,
+            {**summary, "already_paused": begun.already, "paused": True, "ends_at": ends_at},
+        )
 
     async def _abandon_if_untouched(self, op_id: int) -> None:
         """A pause that failed before it journaled anything (bad credentials, upstream down)

@@ -8,7 +8,7 @@ On PostgreSQL, procrastinate jobs run by any number of workers (`ProcrastinateQu
 from empause.jobs.inprocess import InProcessQueue
 from empause.jobs.ports import Handlers, JobQueue
 from empause.jobs.procrastinate_queue import ProcrastinateQueue, run_worker
-from empause.jobs.running import defer_operation, job_queue
+from empause.jobs.running import defer_operation, defer_timer, job_queue
 from empause.jobs.settings import JobSettings
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "JobSettings",
     "ProcrastinateQueue",
     "defer_operation",
+    "defer_timer",
     "job_queue",
     "run_worker",
 ]

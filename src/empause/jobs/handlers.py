@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from empause.bootstrap import Services, UnknownOrganization
+from empause.domain.timeutil import utcnow
 from empause.engine.service import Engine
 from empause.store.models import Organization
 from empause.web import metrics
@@ -51,4 +52,25 @@ class EngineHandlers:
     async def paused_organizations(self) -> list[str]:
         async with self.services.db.sessions() as session:
             found = await session.scalars(select(Organization.id).where(Organization.paused))
+            return list(found)
+
+    async def fire_timers(self, organization_id: str) -> None:
+        engine = await self._engine(organization_id)
+        if engine is not None:
+            fired = await engine.fire_timers()
+            if fired:
+                log.info("timer fired", extra={"organization_id": organization_id,
+                                               "fired": sorted(fired)})  # fmt: skip
+
+    async def due_timers(self) -> list[str]:
+        now = utcnow()
+        async with self.services.db.sessions() as session:
+            found = await session.scalars(
+                select(Organization.id).where(
+                    or_(
+                        and_(Organization.paused, Organization.pause_ends_at <= now),
+                        and_(~Organization.paused, Organization.pause_starts_at <= now),
+                    )
+                )
+            )
             return list(found)

@@ -10,7 +10,9 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable
+from datetime import datetime
 
+from empause.domain.timeutil import utcnow
 from empause.jobs.ports import Handlers
 from empause.jobs.settings import JobSettings
 
@@ -25,16 +27,19 @@ class InProcessQueue:
         self._waiting: set[Hashable] = set()  # jobs deferred and not started: no duplicates
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._timers: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start the periodic sweep of paused organizations."""
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep_forever(), name="periodic sweep")
+        if self._timers is None:  # timers live in the database: found again after a restart
+            self._timers = asyncio.create_task(self._check_timers_forever(), name="timers")
 
     async def stop(self) -> None:
         """Stop the sweep and cancel the jobs still waiting or running."""
-        tasks = [*self._tasks, *([self._sweeper] if self._sweeper else [])]
-        self._sweeper = None
+        tasks = [*self._tasks, *(t for t in (self._sweeper, self._timers) if t)]
+        self._sweeper = self._timers = None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -56,6 +61,26 @@ class InProcessQueue:
             ("sweep", organization_id),
             organization_id,
             lambda: self._handlers.sweep(organization_id),
+        )
+
+    async def defer_timer(self, organization_id: str, when: datetime) -> None:
+        """Fire the organization's timers at `when` (the periodic check is the safety net,
+        and finds timers again after a restart)."""
+
+        async def later() -> None:
+            await asyncio.sleep(max(0.0, (when - utcnow()).total_seconds()))
+            await self.defer_fire_timers(organization_id)
+
+        task = asyncio.create_task(later(), name=f"timer {organization_id} {when}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def defer_fire_timers(self, organization_id: str) -> None:
+        # Not under the organization's job lock: the engine's own locks order the work.
+        self._defer(
+            ("timer", organization_id),
+            f"timer:{organization_id}",
+            lambda: self._handlers.fire_timers(organization_id),
         )
 
     def _defer(
@@ -95,3 +120,12 @@ class InProcessQueue:
                     await self.defer_sweep(organization_id)
             except Exception:
                 logger.exception("periodic sweep failed; trying again")
+
+    async def _check_timers_forever(self) -> None:
+        while True:
+            try:
+                for organization_id in await self._handlers.due_timers():
+                    await self.defer_fire_timers(organization_id)
+            except Exception:
+                logger.exception("checking timers failed; trying again")
+            await asyncio.sleep(self.settings.timer_check_interval)

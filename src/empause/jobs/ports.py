@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 
@@ -20,8 +21,18 @@ class Handlers(Protocol):
     async def paused_organizations(self) -> list[str]:
         """The organizations to sweep periodically."""
 
+    async def fire_timers(self, organization_id: str) -> None:
+        """Start a scheduled pause or end a timed one whose time has come (once)."""
+
+    async def due_timers(self) -> list[str]:
+        """Organizations with a scheduled start or a pause end that has come."""
+
 
 class JobQueue(Protocol):
+    async def defer_timer(self, organization_id: str, when: datetime) -> None:
+        """Have a worker fire the organization's timers at `when` (held in the database on
+        PostgreSQL; the periodic check catches any missed one on both queues)."""
+
     async def defer_operation(self, organization_id: str, operation_id: int) -> None:
         """Have a worker finish the operation; deferring it twice is harmless."""
 

@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import socket
+from datetime import datetime
 from typing import Any
 
 from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 RUN_OPERATION = "empause.run_operation"
 SWEEP = "empause.sweep"
 SWEEP_PAUSED = "empause.sweep_paused"
+FIRE_TIMERS = "empause.fire_timers"
+CHECK_TIMERS = "empause.check_timers"
 
 
 class _Backoff(BaseRetryStrategy):
@@ -73,6 +76,16 @@ class ProcrastinateQueue:
             for organization_id in await handlers.paused_organizations():
                 await self.defer_sweep(organization_id)
 
+        @app.task(name=FIRE_TIMERS, retry=retry)
+        async def fire_timers(organization_id: str) -> None:
+            await handlers.fire_timers(organization_id)
+
+        @app.periodic(cron=every(self.settings.timer_check_interval))
+        @app.task(name=CHECK_TIMERS, queueing_lock=CHECK_TIMERS)
+        async def check_timers(timestamp: int) -> None:
+            for organization_id in await handlers.due_timers():
+                await self._defer(FIRE_TIMERS, organization_id, f"timer:{organization_id}:due")
+
         return app
 
     async def open(self) -> None:
@@ -94,12 +107,25 @@ class ProcrastinateQueue:
     async def defer_sweep(self, organization_id: str) -> None:
         await self._defer(SWEEP, organization_id, f"sweep:{organization_id}")
 
+    async def defer_timer(self, organization_id: str, when: datetime) -> None:
+        """A job in the database that fires the organization's timers at `when`: it
+        survives restarts, and one worker takes it (its queueing lock names the moment, so
+        a moved end gets a job of its own; one whose moment is no longer due does nothing)."""
+        stamp = int(when.timestamp())
+        await self._defer(
+            FIRE_TIMERS, organization_id, f"timer:{organization_id}:{stamp}", schedule_at=when
+        )
+
     async def _defer(
-        self, task_name: str, organization_id: str, queueing_lock: str, **kwargs: Any
-    ) -> None:
+        self, task_name: str, organization_id: str, queueing_lock: str,
+        schedule_at: datetime | None = None, **kwargs: Any,
+    ) -> None:  # fmt: skip
         task = self.app.tasks[task_name]
+        # A waiting job holds back later jobs of its lock, even one scheduled for later:
+        # timers carry none (the engine's own organization locks order what they do).
+        lock = None if task_name == FIRE_TIMERS else organization_lock(organization_id)
         deferrer = task.configure(
-            lock=organization_lock(organization_id), queueing_lock=queueing_lock
+            lock=lock, queueing_lock=queueing_lock, schedule_at=schedule_at
         )
         # A job with the same queueing lock still waiting will do the same work.
         with contextlib.suppress(AlreadyEnqueued):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from sqlalchemy.engine import make_url
 
@@ -66,6 +67,12 @@ class _DeferOnly:
     async def paused_organizations(self) -> list[str]:
         return []
 
+    async def fire_timers(self, organization_id: str) -> None:
+        raise RuntimeError("this process only defers jobs")
+
+    async def due_timers(self) -> list[str]:
+        return []
+
 
 async def defer_operation(database_url: str, organization_id: str, operation_id: int) -> bool:
     """Hand a begun operation to the workers (`empause pause --no-wait`). On SQLite there is
@@ -77,6 +84,21 @@ async def defer_operation(database_url: str, organization_id: str, operation_id:
     await queue.open()
     try:
         await queue.defer_operation(organization_id, operation_id)
+    finally:
+        await queue.close()
+    return True
+
+
+async def defer_timer(database_url: str, organization_id: str, when: datetime) -> bool:
+    """Put a timed pause's timer in the job database (`empause pause --until/--at`). On
+    SQLite False: a running `serve` or `worker` finds it in the database within
+    `JobSettings.timer_check_interval`."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return False
+    queue = ProcrastinateQueue(database_url, _DeferOnly())
+    await queue.open()
+    try:
+        await queue.defer_timer(organization_id, when)
     finally:
         await queue.close()
     return True

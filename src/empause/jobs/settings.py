@@ -22,6 +22,7 @@ class JobSettings:
     restart_delay: float = 2.0
     shutdown_grace: float = 5.0
     sweep_interval: int = 60
+    timer_check_interval: int = 10  # the safety net under timed pauses' own jobs
     retry_first_delay: int = 1
     retry_max_delay: int = 300
     max_attempts: int = 30

@@ -72,6 +72,13 @@ class Organization(Base):
     pause_strategy: Mapped[str | None] = mapped_column(String(16))
     pause_horizon_s: Mapped[int | None] = mapped_column(Integer)
     pause_shift_s: Mapped[int | None] = mapped_column(Integer)
+    # A timed pause: when it ends by itself, with which restore policy, set by whom.
+    pause_ends_at: Mapped[datetime | None] = mapped_column(index=True)
+    pause_end_restore: Mapped[str | None] = mapped_column(String(16))
+    pause_end_by: Mapped[str | None] = mapped_column(String(255))
+    # A scheduled pause (`--at`): when it starts by itself, and what was asked.
+    pause_starts_at: Mapped[datetime | None] = mapped_column(index=True)
+    pause_start_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # How to reach it: None = the installation's defaults (EMPAUSE_HOOTSUITE_* for Hootsuite);
     # credentials as JSON encrypted with EMPAUSE_SECRET_KEY (e.g. SocialHub's access token).

@@ -76,6 +76,8 @@ class Tenant:
         begun = await self.engine.begin_pause(**request)  # type: ignore[arg-type]
         if begun.operation_id is not None:
             await self.queue.defer_operation(self.organization_id, begun.operation_id)
+        if begun.ends_at is not None:
+            await self.queue.defer_timer(self.organization_id, begun.ends_at)
         return begun.operation_id
 
     async def resume(self, restore: str, by: str) -> int | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from empause.domain import validation
 from empause.domain.model import PrescreenDecision
 from empause.platforms.membership import MembershipUnavailable
 from empause.prescreen.queries import list_decisions
@@ -18,6 +19,7 @@ from empause.web.deps import (
     db_session,
     emergency_actor,
     optional_viewer,
+    require_emergency_member,
     tenant_of,
     viewer,
 )
@@ -103,6 +105,8 @@ async def pause(
             strategy=form.get("strategy") or None,
             horizon=form.get("horizon") or None,
             shift=form.get("shift") or None,
+            until=form.get("until") or None,
+            end_restore=form.get("end_restore") or "original",
         )
     except ValidationError as exc:
         problems.extend(_explain(exc))
@@ -115,6 +119,45 @@ async def pause(
     )
     await session.commit()
     return RedirectResponse("/?started=pause#progress", status_code=303)
+
+
+@router.get("/preview")
+async def preview(
+    request: Request,
+    who: Annotated[Viewer, Depends(viewer)],
+    horizon: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    """What a pause started now would move, for the confirm dialog (JSON; changes nothing;
+    for the emergency team, whose membership is re-checked at most once a minute)."""
+    tenant = await tenant_of(request, who.organization_id)
+    await require_emergency_member(tenant.membership, who.member_id, "your account", max_age=60)
+    try:
+        validation.duration(horizon or None, "horizon", validation.MAX_HORIZON)
+    except validation.InvalidParameter as exc:
+        return JSONResponse({"error": f"{exc.field}: {exc.message}"}, status_code=422)
+    return JSONResponse(await tenant.engine.preview(horizon or None))
+
+
+@router.post("/pause-end")
+async def pause_end(
+    request: Request,
+    who: Annotated[Viewer, Depends(emergency_actor)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+) -> Response:
+    form = await _form(request)
+    try:
+        body = actions.PauseEndRequest(
+            until=form.get("until") or None, cancel=form.get("action") == "cancel"
+        )
+    except ValidationError as exc:
+        context = await page_context(request, session, who)
+        context.update(problems=_explain(exc))
+        return render(request, "dashboard.html", context, status_code=422)
+    await actions.change_pause_end(
+        await tenant_of(request, who.organization_id), session, body, who.label, "dashboard"
+    )
+    await session.commit()
+    return RedirectResponse("/", status_code=303)
 
 
 @router.post("/resume")
@@ -145,6 +188,8 @@ _FIELD_NAMES = {
     "horizon": "Window",
     "shift": "Move by",
     "restore": "Restore",
+    "until": "Ends by itself",
+    "end_restore": "When it ends",
 }
 
 

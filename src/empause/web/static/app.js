@@ -71,7 +71,63 @@ function liveProgress() {
   });
 }
 
+function fillRows(tableId, counts) {
+  const body = document.querySelector("#" + tableId + " tbody");
+  if (!body) return;
+  body.replaceChildren();
+  Object.entries(counts || {}).forEach(([name, count]) => {
+    const row = document.createElement("tr");
+    const label = document.createElement("td");
+    label.textContent = name;
+    const value = document.createElement("td");
+    value.textContent = String(count);
+    row.append(label, value);
+    body.append(row);
+  });
+}
+
+// The confirm form shows what would move (the same listing a pause makes) before the
+// typed confirmation; again whenever the window changes.
+function pausePreview() {
+  const panel = document.getElementById("pause-preview");
+  if (!panel || typeof fetch === "undefined") return;
+  const horizon = document.getElementById("horizon");
+  let asked = 0;
+  const load = () => {
+    const mine = ++asked;
+    panel.hidden = false;
+    setText("preview-summary", "Counting…");
+    const query = horizon && horizon.value ? "?horizon=" + encodeURIComponent(horizon.value) : "";
+    fetch(panel.dataset.previewUrl + query, { credentials: "same-origin" })
+      .then((answer) => answer.json().then((body) => ({ ok: answer.ok, body })))
+      .then(({ ok, body }) => {
+        if (mine !== asked) return;
+        if (!ok) { setText("preview-summary", body.error || body.detail || "Could not count."); return; }
+        setText("preview-summary", body.messages + " scheduled post(s) will move; "
+          + body.pending_approval + " pending approval.");
+        panel.dataset.messages = String(body.messages);
+        fillRows("preview-profiles", body.by_profile);
+        fillRows("preview-days", body.by_day);
+        const list = document.getElementById("preview-first");
+        if (list) {
+          list.replaceChildren();
+          (body.first_due || []).slice(0, 5).forEach((item) => {
+            const li = document.createElement("li");
+            li.textContent = item.due + " · " + item.profile + " · " + item.text;
+            list.append(li);
+          });
+        }
+      })
+      .catch(() => { if (mine === asked) setText("preview-summary", "Could not count."); });
+  };
+  const opener = document.querySelector("[data-open-dialog=pause-dialog]");
+  if (opener && panel.closest("dialog")) opener.addEventListener("click", load);
+  else load();
+  if (horizon) horizon.addEventListener("change", load);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   openDialogs();
+  pausePreview();
   liveProgress();
 });
