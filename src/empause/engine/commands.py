@@ -169,6 +169,17 @@ def _emit(result: dict[str, Any], as_json: bool, headline: str) -> None:
         typer.echo(f"  review {item['message_id']} ({item['original_time']}): {item['why']}")
 
 
+def _shown_database(database_url: str) -> str:
+    """The database as a person can find it: a SQLite file's absolute path, else the URL
+    without its password."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return str(Path(url.database).expanduser().resolve())
+    return url.render_as_string(hide_password=True)
+
+
 def _figures(result: dict[str, Any]) -> str:
     safety = result.get("seconds_to_safety")
     total = result.get("total_seconds")
@@ -265,6 +276,8 @@ def status_command(as_json: bool, org: str | None = None) -> None:
         return await engine.status()
 
     result = _run(settings, action, org=org, platform=False)
+    result["database"] = _shown_database(settings.database_url)
+    where = f"organization {result['organization_id']} in {result['database']}"
     if result["paused"]:
         headline = (
             f"PAUSED since {result['since']} by {result['by']}: {result['reason']} "
@@ -277,4 +290,4 @@ def status_command(as_json: bool, org: str | None = None) -> None:
         headline += f"\nlast {last['kind']} ({last['status']}): {_figures(last)}"
         if last.get("error"):
             headline += f"\n  error: {last['error']}"
-    _emit(result, as_json, headline)
+    _emit(result, as_json, f"{where}\n{headline}")

@@ -21,6 +21,7 @@ from empause.sandbox.view import HumanView
 
 log = logging.getLogger(__name__)
 PUBLISH_TICK = 0.05
+_READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class DropConnection(Exception):
@@ -162,7 +163,16 @@ class SandboxApp:
             response = Response(500, dumps(ApiError(500, 9000, f"Internal error: {exc}").body()))
         if account_headers:
             response.headers.extend(account_headers)
+        if request.method not in _READ_ONLY:
+            self._save()
         return response
+
+    def _save(self) -> None:
+        """Before the response leaves: a kept state is never behind what a client was told."""
+        try:
+            self.sb.changed()
+        except OSError:
+            log.exception("could not save the sandbox state")
 
     @staticmethod
     async def _send(send, response: Response) -> None:
@@ -207,7 +217,8 @@ class SandboxApp:
         """Publish due messages on the sandbox clock, a few times a second."""
         while True:
             try:
-                self.sb.world.publish_due()
+                if self.sb.world.publish_due():
+                    self._save()
             except Exception:  # keep publishing whatever one bad message does
                 log.exception("publisher tick failed")
             await asyncio.sleep(PUBLISH_TICK)
