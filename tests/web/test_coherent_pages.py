@@ -132,8 +132,10 @@ def test_logs_are_short_lines_on_a_terminal_and_json_when_asked(monkeypatch):
     warning = logging.makeLogRecord({"msg": "could not reach %s", "args": ("Hootsuite",),
                                      "levelno": logging.WARNING, "levelname": "WARNING",
                                      "organization": "832420"})  # fmt: skip
-    assert logs.HumanFormatter().format(warning).endswith(
-        "WARNING could not reach Hootsuite organization=832420"
+    assert (
+        logs.HumanFormatter()
+        .format(warning)
+        .endswith("WARNING could not reach Hootsuite organization=832420")
     )
 
 
