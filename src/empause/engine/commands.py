@@ -59,10 +59,25 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int, str], None] | N
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Messages handled per second, once there is a rate to show."""
+
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
 
     with Progress(
-        TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
         TimeElapsedColumn(), console=Console(stderr=True), transient=True,
     ) as bar:  # fmt: skip
         task = bar.add_task("starting", total=None)
