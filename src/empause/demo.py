@@ -14,8 +14,10 @@ and resumes without a duplicate. `--reset` deletes both and seeds afresh.
 from __future__ import annotations
 
 import signal
+import sqlite3
 import sys
 import threading
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -95,6 +97,8 @@ class DemoFiles:
             return None
         has_database = self.database_file.is_file()
         if has_database and not has_state:
+            if _never_operated(self.database_file):
+                return "the database beside it had never paused: the sandbox seeded afresh"
             raise DemoError(
                 f"the database {self.database_file} exists but the sandbox's world "
                 f"({self.sandbox_state}) does not, so they could disagree (a pause the sandbox "
@@ -105,6 +109,19 @@ class DemoFiles:
             self.sandbox_state.unlink()
             return "the sandbox's saved world had no database beside it: seeded afresh"
         return None
+
+
+def _never_operated(database: Path) -> bool:
+    """No pause or resume was ever recorded there (an empty or freshly migrated database, as
+    `empause status` leaves it): a fresh sandbox cannot disagree with it."""
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+            (count,) = connection.execute("SELECT count(*) FROM operations").fetchone()
+    except sqlite3.OperationalError as exc:
+        return "no such table" in str(exc)
+    except sqlite3.DatabaseError:
+        return False
+    return int(count) == 0
 
 
 def _stop_on_sigterm() -> None:

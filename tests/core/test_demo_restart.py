@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
@@ -134,10 +135,16 @@ def test_a_demo_stopped_mid_pause_resumes_without_a_duplicate(tmp_path):
     assert "not paused" in human.stdout
 
 
-def test_reset_starts_afresh_and_a_database_without_its_world_is_refused(tmp_path):
+def test_reset_starts_afresh_a_database_without_its_world_is_refused_and_two_run_side_by_side(
+    tmp_path,
+):
     data = tmp_path / "demo-data"
     data.mkdir()
-    (data / "empause.db").write_bytes(b"")  # a database whose sandbox world is gone
+    # A database that has paused, whose sandbox world is gone: they could disagree.
+    with closing(sqlite3.connect(data / "empause.db")) as database:
+        database.execute("CREATE TABLE operations (id INTEGER PRIMARY KEY)")
+        database.execute("INSERT INTO operations VALUES (1)")
+        database.commit()
     env = clean_env(tmp_path)
     port, sandbox_port = free_port(), free_port()
     refused = subprocess.run(
@@ -146,6 +153,13 @@ def test_reset_starts_afresh_and_a_database_without_its_world_is_refused(tmp_pat
         capture_output=True, text=True, env=env, timeout=60,
     )  # fmt: skip
     assert refused.returncode == 2 and "--reset" in refused.stderr
+    other = tmp_path / "other-demo"
     with demo(env, port, sandbox_port, "--data-dir", str(data), "--reset") as sandbox:
         assert sum(not m["deleted"] for m in world(sandbox)) >= 300
+        # A second demo side by side: its own ports and folder, its own world.
+        with demo(env, free_port(), free_port(), "--data-dir", str(other)) as second:
+            httpx.post(f"{second}/_sandbox/clock", json={"advance_seconds": 60}, timeout=30)
+            assert world(second) and second != sandbox
+        assert (other / "empause.db").is_file() and (other / "empause.sandbox.json").is_file()
+        assert sum(not m["deleted"] for m in world(sandbox)) >= 300  # the first carries on
     assert (data / "empause.sandbox.json").is_file()

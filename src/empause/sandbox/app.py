@@ -74,6 +74,8 @@ class SandboxApp:
                 self.static[(method, template)] = route
             self.paths.append((_compile(template), method))
         self._publisher: asyncio.Task | None = None
+        self._save_lock = asyncio.Lock()
+        self._changes = self._saved = 0  # changes seen / covered by a finished write
 
     # --- routing -----------------------------------------------------------------------
     def match(self, method: str, path: str) -> tuple[Route, dict] | None:
@@ -137,6 +139,8 @@ class SandboxApp:
             roll -= spec.timeout_rate
             lost = roll < spec.lost_response_rate
         response = self._handle(route, request)
+        if method not in _READ_ONLY:
+            await self._save()
         if lost:
             await self._drop(send, response)
         await self._send(send, response)
@@ -163,16 +167,26 @@ class SandboxApp:
             response = Response(500, dumps(ApiError(500, 9000, f"Internal error: {exc}").body()))
         if account_headers:
             response.headers.extend(account_headers)
-        if request.method not in _READ_ONLY:
-            self._save()
         return response
 
-    def _save(self) -> None:
-        """Before the response leaves: a kept state is never behind what a client was told."""
-        try:
-            self.sb.changed()
-        except OSError:
-            log.exception("could not save the sandbox state")
+    async def _save(self) -> None:
+        """Before the response leaves: a kept state is never behind what a client was told.
+        Group commit: the world is copied in the loop (consistent), written in a thread, and
+        requests that changed it meanwhile share the next write instead of one each."""
+        state_file = self.sb.state_file
+        if state_file is None:
+            return
+        self._changes += 1
+        mine = self._changes
+        async with self._save_lock:
+            if self._saved >= mine:
+                return  # a write that began after this change already holds it
+            covered = self._changes
+            try:
+                await asyncio.to_thread(state_file.write, state_file.encode(self.sb))
+            except OSError:
+                log.exception("could not save the sandbox state")
+            self._saved = covered
 
     @staticmethod
     async def _send(send, response: Response) -> None:
@@ -218,7 +232,7 @@ class SandboxApp:
         while True:
             try:
                 if self.sb.world.publish_due():
-                    self._save()
+                    await self._save()
             except Exception:  # keep publishing whatever one bad message does
                 log.exception("publisher tick failed")
             await asyncio.sleep(PUBLISH_TICK)

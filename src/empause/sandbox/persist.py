@@ -1,7 +1,8 @@
 """Keeping a sandbox's world on disk, so a demo stopped and started again finds it as it was.
 
 Written through: the app (`SandboxApp`) saves after every request that may change the world
-and after every publisher tick that sent something, *before* the response leaves. So the
+and after every publisher tick that sent something, *before* the response leaves (requests
+finishing while a write is under way share the next one: a group commit). So the
 file is never behind what a client was told: a process killed at any point restarts with
 everything the app saw done (at worst, one change the app never heard of, which it already
 treats as an ambiguous call and checks before acting again). Atomic (a temporary file
@@ -16,6 +17,7 @@ windows, queued webhook deliveries and the dashboard's own sign-ins.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -34,8 +36,13 @@ class StateFileError(RuntimeError):
     """The state file cannot be read as a sandbox of this version."""
 
 
+@functools.cache
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _fields(value: Any) -> dict[str, Any]:
-    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return {name: getattr(value, name) for name in _names(type(value))}
 
 
 def snapshot(sb: Sandbox) -> dict[str, Any]:
@@ -138,9 +145,18 @@ class StateFile:
             raise StateFileError(f"{self.path} is not a sandbox state: {exc!r}") from exc
 
     def save(self, sb: Sandbox) -> None:
+        self.write(self.encode(sb))
+
+    @staticmethod
+    def encode(sb: Sandbox) -> str:
+        """The snapshot as text (in the sandbox's loop: the world must not change meanwhile)."""
+        return json.dumps(snapshot(sb), separators=(",", ":"))
+
+    def write(self, text: str) -> None:
+        """Atomically replace the file (safe from a thread: touches no sandbox state)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(snapshot(sb), separators=(",", ":")), encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, self.path)
         self.saves += 1
 
