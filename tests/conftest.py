@@ -7,3 +7,12 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.jobs",
 ]
+
+
+def pytest_configure(config: object) -> None:
+    """No test reads or writes this user's data directory (the default database lives
+    there): platformdirs follows XDG_DATA_HOME, here a fresh folder per test run."""
+    import os
+    import tempfile
+
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="empause-xdg-")

@@ -5,6 +5,7 @@ Each command imports its implementation lazily so `empause --help` stays fast.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -225,8 +226,28 @@ def demo(
     platform: Annotated[
         str, typer.Option(help="The platform to run it on: hootsuite or socialhub.")
     ] = "hootsuite",
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="The app's port (default: EMPAUSE_PUBLIC_URL's, 8000)."
+        ),
+    ] = None,
+    sandbox_port: Annotated[int, typer.Option(min=1, max=65535, help="The sandbox's port.")] = 8900,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False,
+            help="Folder for the database and the sandbox's world "
+            "(default: the user's data directory, where the CLI looks).",
+        ),
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete the demo's database and world; seed afresh.")
+    ] = False,
 ) -> None:
-    """Start the seeded sandbox and the app on SQLite, and print the sign-ins."""
+    """Start the seeded sandbox and the app on SQLite, and print the sign-ins.
+
+    Stopped and started again, it carries on where it was (mid-pause included)."""
     if platform not in ("hootsuite", "socialhub"):
         raise typer.BadParameter("must be hootsuite or socialhub", param_hint="--platform")
     if platform == "socialhub":
@@ -236,7 +257,7 @@ def demo(
         return
     from empause.demo import run
 
-    run()
+    run(sandbox_port=sandbox_port, port=port, data_dir=data_dir, reset=reset)
 
 
 @db_app.command("upgrade")

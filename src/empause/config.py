@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -17,12 +18,33 @@ HOOTSUITE_DASHBOARD_ORIGINS = "https://hootsuite.com,https://*.hootsuite.com"
 HOOTSUITE_HSP_JS_URL = "https://d2l6uygi1pgnys.cloudfront.net/jsapi/2-0/hsp.js"
 # How often prescreening polls what awaits approval on platforms without webhooks (SocialHub).
 PENDING_POLL_INTERVAL = timedelta(seconds=2)
+APP_NAME = "empause"
+DATABASE_FILE = "empause.db"
+
+
+def user_data_dir() -> Path:
+    """This user's data directory for empause (platformdirs: XDG_DATA_HOME on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path.expanduser().resolve()}"
+
+
+def default_database_url() -> str:
+    """Without EMPAUSE_DATABASE_URL: one SQLite file in the user's data directory, whatever
+    the current directory, so the CLI, the server and the demo all see the same one."""
+    folder = user_data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return sqlite_url(folder / DATABASE_FILE)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EMPAUSE_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///./empause.db"
+    database_url: str = Field(default_factory=default_database_url)
     hootsuite_base_url: str = "http://127.0.0.1:8900"
     hootsuite_client_id: str = "empause-demo"
     hootsuite_client_secret: str = "empause-demo-secret"

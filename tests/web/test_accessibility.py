@@ -94,6 +94,11 @@ async def test_every_page_passes_axe(small_sandbox, app_server, browser, theme):
     await page.goto("/audit")
     await expect(page.locator("#audit")).to_contain_text("pause.requested")
     await check_page(page, "em-audit", theme, found)
+    await page.goto("/pause")
+    await expect(page.locator("#already-paused")).to_be_visible()
+    await check_page(page, "em-pause-page-paused", theme, found)
+    await page.goto("/no-such-page")
+    await check_page(page, "not-found", theme, found)
 
     # Staff, while paused: read-only dashboard, the refused pause page, the audit log.
     staff = await new_page(browser, app_server.base_url, theme)

@@ -87,7 +87,7 @@ def _act_as_em(base_url: str, path: str, form: dict[str, str], banner: str) -> N
     def done() -> bool:
         html = em.get("/").text
         return all(s in html for s in ('data-live="idle"', f'op-kind">{kind}',
-                                       'op-status">done', f"<strong>{banner}</strong>"))  # fmt: skip
+                                       'op-status">done', f'id="banner-state">{banner}</strong>'))  # fmt: skip
 
     wait_for(done)
 

@@ -59,10 +59,25 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int, str], None] | N
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Messages handled per second, once there is a rate to show."""
+
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
 
     with Progress(
-        TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
         TimeElapsedColumn(), console=Console(stderr=True), transient=True,
     ) as bar:  # fmt: skip
         task = bar.add_task("starting", total=None)
@@ -167,6 +182,17 @@ def _emit(result: dict[str, Any], as_json: bool, headline: str) -> None:
     typer.echo(headline)
     for item in result.get("review", [])[:50]:
         typer.echo(f"  review {item['message_id']} ({item['original_time']}): {item['why']}")
+
+
+def _shown_database(database_url: str) -> str:
+    """The database as a person can find it: a SQLite file's absolute path, else the URL
+    without its password."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return str(Path(url.database).expanduser().resolve())
+    return url.render_as_string(hide_password=True)
 
 
 def _figures(result: dict[str, Any]) -> str:
@@ -381,6 +407,8 @@ def status_command(as_json: bool, org: str | None = None) -> None:
         return await engine.status()
 
     result = _run(settings, action, org=org, platform=False)
+    result["database"] = _shown_database(settings.database_url)
+    where = f"organization {result['organization_id']} in {result['database']}"
     if result["paused"]:
         headline = (
             f"PAUSED since {result['since']} by {result['by']}: {result['reason']} "
@@ -395,4 +423,4 @@ def status_command(as_json: bool, org: str | None = None) -> None:
         headline += f"\nlast {last['kind']} ({last['status']}): {_figures(last)}"
         if last.get("error"):
             headline += f"\n  error: {last['error']}"
-    _emit(result, as_json, headline)
+    _emit(result, as_json, f"{where}\n{headline}")

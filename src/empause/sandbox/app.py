@@ -21,6 +21,7 @@ from empause.sandbox.view import HumanView
 
 log = logging.getLogger(__name__)
 PUBLISH_TICK = 0.05
+_READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class DropConnection(Exception):
@@ -73,6 +74,8 @@ class SandboxApp:
                 self.static[(method, template)] = route
             self.paths.append((_compile(template), method))
         self._publisher: asyncio.Task | None = None
+        self._save_lock = asyncio.Lock()
+        self._changes = self._saved = 0  # changes seen / covered by a finished write
 
     # --- routing -----------------------------------------------------------------------
     def match(self, method: str, path: str) -> tuple[Route, dict] | None:
@@ -136,6 +139,8 @@ class SandboxApp:
             roll -= spec.timeout_rate
             lost = roll < spec.lost_response_rate
         response = self._handle(route, request)
+        if method not in _READ_ONLY:
+            await self._save()
         if lost:
             await self._drop(send, response)
         await self._send(send, response)
@@ -163,6 +168,25 @@ class SandboxApp:
         if account_headers:
             response.headers.extend(account_headers)
         return response
+
+    async def _save(self) -> None:
+        """Before the response leaves: a kept state is never behind what a client was told.
+        Group commit: the world is copied in the loop (consistent), written in a thread, and
+        requests that changed it meanwhile share the next write instead of one each."""
+        state_file = self.sb.state_file
+        if state_file is None:
+            return
+        self._changes += 1
+        mine = self._changes
+        async with self._save_lock:
+            if self._saved >= mine:
+                return  # a write that began after this change already holds it
+            covered = self._changes
+            try:
+                await asyncio.to_thread(state_file.write, state_file.encode(self.sb))
+            except OSError:
+                log.exception("could not save the sandbox state")
+            self._saved = covered
 
     @staticmethod
     async def _send(send, response: Response) -> None:
@@ -207,7 +231,8 @@ class SandboxApp:
         """Publish due messages on the sandbox clock, a few times a second."""
         while True:
             try:
-                self.sb.world.publish_due()
+                if self.sb.world.publish_due():
+                    await self._save()
             except Exception:  # keep publishing whatever one bad message does
                 log.exception("publisher tick failed")
             await asyncio.sleep(PUBLISH_TICK)

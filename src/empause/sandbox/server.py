@@ -5,6 +5,7 @@ Always on 127.0.0.1 by default; uvicorn with httptools + uvloop for throughput.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import uvicorn
 
 from empause.sandbox.app import SandboxApp
 from empause.sandbox.control import SandboxControl
+from empause.sandbox.persist import StateFile
 from empause.sandbox.seed import CLIENT_ID, CLIENT_SECRET, DEMO_PASSWORD
 from empause.sandbox.state import Sandbox
 from empause.sandbox.view import PLANNER_PATH
@@ -72,9 +74,20 @@ def _answers(base_url: str) -> bool:
 class SandboxServer:
     """A sandbox on a loopback port in a background thread; use as a context manager."""
 
-    def __init__(self, *, port: int = 0, **options: Any) -> None:
-        """`port` 0 picks a free one; `options` are Sandbox's (seed, messages, rng, ...)."""
+    def __init__(self, *, port: int = 0, state_path: Path | None = None, **options: Any) -> None:
+        """`port` 0 picks a free one; `options` are Sandbox's (seed, messages, rng, ...).
+        With `state_path`, the world is loaded from that file if it exists (else seeded and
+        saved there) and every change is saved to it (see persist.py)."""
         self.sandbox = Sandbox(**options)
+        self.restored = False
+        if state_path is not None:
+            state_file = StateFile(state_path)
+            if state_file.exists():
+                state_file.load(self.sandbox)
+                self.restored = True
+            else:
+                state_file.save(self.sandbox)
+            self.sandbox.state_file = state_file
         self.control: SandboxControl | None = None
         self._http = ThreadedServer(
             SandboxApp(self.sandbox),

@@ -23,6 +23,7 @@ from empause.sandbox.world import Message, Token, World, format_time_ms, to_ms
 
 if TYPE_CHECKING:
     from empause.sandbox.dashboard import AppStream
+    from empause.sandbox.persist import StateFile
 
 
 @dataclass(slots=True)
@@ -105,6 +106,7 @@ class Sandbox:
         # The app's registration, not the world's: a reset keeps it.
         self.redirect_uris: dict[str, set[str]] = {CLIENT_ID: set(DEMO_REDIRECT_URIS)}
         self.app_streams: dict[str, AppStream] = {}  # installed app streams, by name
+        self.state_file: StateFile | None = None  # set: every change is saved (persist.py)
         self.reset(seed or "demo", messages, rng, organizations)
 
     def reset(
@@ -126,6 +128,11 @@ class Sandbox:
         self.webhooks.reset()
         self.calls: Counter[str] = Counter()
         self.dashboard_sessions: dict[str, str] = {}  # dashboard cookie -> member id
+
+    def changed(self) -> None:
+        """Something may have changed: save it if this sandbox keeps its state on disk."""
+        if self.state_file is not None:
+            self.state_file.save(self)
 
     def _emit(self, message: Message, state: str) -> None:
         self.webhooks.message_event(

@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from empause.bootstrap import Services, job_settings
 from empause.config import Settings, get_settings
@@ -23,6 +24,8 @@ from empause.web import crypto, sessions, webhooks
 from empause.web.bodylimit import BodyLimit
 from empause.web.errors import (
     WebError,
+    http_error_handler,
+    server_error_handler,
     too_deep_handler,
     validation_handler,
     web_error_handler,
@@ -90,6 +93,8 @@ def create_app(
     app.add_exception_handler(WebError, web_error_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(RecursionError, too_deep_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(Exception, server_error_handler)
 
     for module in (auth, email_signin, dashboard, audit, keys, events, api, ops, stream):
         app.include_router(module.router)

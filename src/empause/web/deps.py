@@ -45,6 +45,39 @@ async def optional_viewer(request: Request) -> Viewer | None:
     async with request.app.state.db.sessions() as session:
         who = await sessions.load(session, sessions.cookie_token(request))
     request.state.viewer = who
+    if who is not None:
+        request.state.banner = await _banner_status(request, who.organization_id)
+    return who
+
+
+async def _banner_status(request: Request, organization_id: str) -> dict | None:
+    """The organization's state for the banner every page shows (the shared, cached read;
+    None if it cannot be had: a page still renders, without the banner)."""
+    try:
+        tenant = await request.app.state.tenants.get(organization_id)
+        return await tenant.status.get()  # type: ignore[no-any-return]
+    except Exception:
+        return None
+
+
+async def emergency_viewer(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Viewer:
+    """A page only for the emergency team (API keys, settings): others get a 403 page.
+    Asked of the platform (at most a minute old), never read from the session."""
+    tenant = await tenant_of(request, who.organization_id)
+    try:
+        membership = await tenant.membership.check(who.member_id, max_age=60)
+    except MembershipUnavailable as exc:
+        raise Unavailable(
+            f"Hootsuite could not confirm you are in the emergency team ({exc}). "
+            "Try again in a moment."
+        ) from exc
+    if not membership.emergency:
+        raise Forbidden(
+            "This page is for members of the emergency team, and Hootsuite says you are not "
+            "one. You can still follow the organization's state on the dashboard; ask an "
+            "organization admin if you should be in the team.",
+            title="Only for the emergency team",
+        )
     return who
 
 

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
 
 from empause.web.templating import render
+
+log = logging.getLogger(__name__)
+
+# What a person is told for the statuses the framework raises itself (unknown page, ...).
+_PAGES = {
+    404: (
+        "Page not found",
+        "There is no page at this address. Check the link, or start again from the dashboard.",
+    ),
+    405: (
+        "Not allowed here",
+        "This address does not take that kind of request. Start again from the dashboard.",
+    ),
+    500: (
+        "Something went wrong on our side",
+        "The request failed and has been logged. Try "
+        "again; if it keeps failing, tell whoever runs this installation. A pause already "
+        "under way carries on.",
+    ),
+}
 
 
 class WebError(Exception):
@@ -66,6 +89,39 @@ async def web_error_handler(request: Request, exc: Exception) -> Response:
     return render(
         request, "error.html", {"title": exc.title, "detail": exc.detail}, status_code=exc.status
     )
+
+
+async def _page(request: Request, status: int, title: str, detail: str) -> Response:
+    """An error page for people, with the header, the viewer and the banner when signed in."""
+    from empause.web.deps import optional_viewer  # deps raises this module's errors
+
+    try:
+        await optional_viewer(request)
+    except Exception:
+        request.state.viewer = None
+    return render(request, "error.html", {"title": title, "detail": detail}, status_code=status)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """The framework's own refusals (404 unknown address, 405 ...): JSON for the API and
+    scripts, a page for people."""
+    assert isinstance(exc, HTTPException)
+    title, detail = _PAGES.get(exc.status_code, ("Something went wrong", str(exc.detail)))
+    if _wants_json(request):
+        return JSONResponse(
+            {"error": title.lower(), "detail": str(exc.detail)},
+            status_code=exc.status_code, headers=exc.headers,
+        )  # fmt: skip
+    return await _page(request, exc.status_code, title, detail)
+
+
+async def server_error_handler(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: logged with its traceback, answered without one."""
+    log.error("request failed", exc_info=exc, extra={"path": request.url.path})
+    title, detail = _PAGES[500]
+    if _wants_json(request):
+        return JSONResponse({"error": "internal error", "detail": detail}, status_code=500)
+    return await _page(request, 500, title, detail)
 
 
 async def validation_handler(request: Request, exc: Exception) -> Response:

@@ -12,11 +12,17 @@ import time
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from empause.domain.model import Step
 from empause.engine.status import read_status
+from empause.store.models import JournalEntry
 
 STATUS_MAX_AGE = 0.25  # seconds a status read is shared for
+SOONEST_SHOWN = 5  # items of a running operation shown as "being made safe"
+# The steps of an item a running pause has not finished with yet.
+_UNDER_WAY = (Step.PLANNED.value, Step.NEUTRALISED.value)
 
 
 def _iso(value: Any) -> Any:
@@ -50,10 +56,46 @@ async def current(session: AsyncSession, organization_id: str) -> dict[str, Any]
             percent = 0 if running and not operation.get("listed") else 100
         operation["percent"] = percent
         operation["running"] = running
+        operation["phase"] = phase(operation)
+        operation["soonest"] = (
+            await soonest(session, int(operation["id"])) if running and operation["id"] else []
+        )
         status["operation"] = operation
     else:
         status["operation"] = None
     return status
+
+
+def phase(operation: dict[str, Any]) -> str:
+    """In words a person reads at a glance: starting (listing what is due), making safe,
+    finishing (everything safe, the rest of the work under way), restoring, or the end state."""
+    if operation.get("status") != "running":
+        return str(operation.get("status") or "")
+    if not operation.get("listed"):
+        return "starting"
+    if operation.get("kind") == "resume":
+        return "restoring"
+    return "finishing" if operation.get("safe_at") else "making safe"
+
+
+async def soonest(session: AsyncSession, operation_id: int) -> list[dict[str, Any]]:
+    """The soonest-due items the running operation is still working on (a few, for the page)."""
+    rows = await session.scalars(
+        select(JournalEntry)
+        .where(JournalEntry.operation_id == operation_id, JournalEntry.step.in_(_UNDER_WAY))
+        .order_by(JournalEntry.original_time, JournalEntry.id)
+        .limit(SOONEST_SHOWN)
+    )
+    return [
+        {
+            "message_id": row.message_id,
+            "profile_id": row.profile_id,
+            "text": row.text_excerpt[:80],
+            "original_time": row.original_time,
+            "step": row.step,
+        }
+        for row in rows
+    ]
 
 
 class SharedStatus:

@@ -65,5 +65,8 @@ def render(
         "csrf_token": who.csrf if who else "",
         "tz": who.timezone if who else "UTC",
     }
+    banner = getattr(request.state, "banner", None)
+    if who is not None and banner is not None:
+        base["status"] = banner  # the banner on every page; a page's own status wins
     base.update(context or {})
     return templates.TemplateResponse(request, name, base, status_code=status_code)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from empause.domain import validation
 from empause.store.models import ApiKey
 from empause.web import crypto, queries
-from empause.web.deps import Viewer, db_session, emergency_actor, viewer
+from empause.web.deps import Viewer, db_session, emergency_actor, emergency_viewer
 from empause.web.errors import WebError
 from empause.web.templating import render
 
@@ -39,7 +39,7 @@ async def _page(
 @router.get("/keys")
 async def keys_page(
     request: Request,
-    who: Annotated[Viewer, Depends(viewer)],
+    who: Annotated[Viewer, Depends(emergency_viewer)],
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> Response:
     return await _page(request, session, who.organization_id)

@@ -37,6 +37,39 @@ function setText(id, text) {
   if (el) el.textContent = text;
 }
 
+// The banner follows the stream: PAUSING… at once, PAUSED when everything is safe.
+function showBanner(state) {
+  const banner = document.getElementById("banner");
+  if (!banner) return;
+  const op = state.operation || {};
+  let word = state.paused ? "PAUSED" : "NORMAL";
+  let what = state.paused ? "scheduled posts are stopped." : "scheduled posts publish as planned.";
+  if (state.paused && op.kind === "pause" && op.running && !op.safe_at) {
+    word = "PAUSING…";
+    what = "scheduled posts are being stopped, soonest first.";
+  } else if (op.kind === "resume" && op.running) {
+    word = "RESUMING…";
+    what = "posts are being put back.";
+  }
+  banner.dataset.state = word.replace("…", "").toLowerCase();
+  setText("banner-state", word);
+  setText("banner-what", what);
+}
+
+function showSoonest(items) {
+  const panel = document.getElementById("soonest-panel");
+  const list = document.getElementById("soonest");
+  if (!panel || !list) return;
+  list.replaceChildren(...items.map((item) => {
+    const li = document.createElement("li");
+    const when = new Date(item.original_time);
+    li.textContent = (isNaN(when) ? item.original_time : when.toLocaleString())
+      + " · " + (item.text || item.message_id);
+    return li;
+  }));
+  panel.hidden = items.length === 0;
+}
+
 function liveProgress() {
   const panel = document.getElementById("progress");
   if (!panel || typeof EventSource === "undefined") return;
@@ -58,8 +91,11 @@ function liveProgress() {
       setText("progress-percent", String(op.percent));
       setText("progress-failed", String(op.failed || 0));
       setText("progress-safety", formatSeconds(op.seconds_to_safety));
+      setText("op-phase", op.running && op.phase ? "(" + op.phase + ")" : "");
+      showSoonest(op.running ? (op.soonest || []) : []);
       if (op.running || state.busy) sawRunning = true;
     }
+    showBanner(state);
     const changed = (op && (String(op.id) !== renderedOp || op.status !== renderedStatus))
       || Boolean(state.paused) !== renderedPaused;
     const settled = !state.busy && (!op || !op.running);
