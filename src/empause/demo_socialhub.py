@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from urllib.parse import urlsplit
 
-from empause.config import Settings, get_settings, with_demo_secrets
+from empause.config import Settings, get_settings, sqlite_url, user_data_dir, with_demo_secrets
 from empause.notify.sink import MailSink, ReceivedMail
 from empause.sandbox.socialhub import seed
 from empause.sandbox.socialhub.server import SocialHubSandboxServer
@@ -23,7 +23,7 @@ from empause.web.server import ServerThread, bind
 
 SANDBOX_PORT = 8901
 POSTS = 300
-DEMO_DATABASE_URL = "sqlite+aiosqlite:///./empause-socialhub.db"
+DEMO_DATABASE_FILE = "empause-socialhub.db"  # beside the Hootsuite demo's, not the same
 DEMO_MAIL_FROM = "emergency-pause@demo.localhost"
 
 
@@ -40,7 +40,6 @@ def print_mail(mail: ReceivedMail) -> None:
 
 def demo_settings(base: Settings, sandbox_url: str, smtp_url: str) -> Settings:
     """The app protecting the sandbox's demo account, mailing through the sink."""
-    default_db = Settings.model_fields["database_url"].default
     return base.model_copy(
         update={
             "platform": "socialhub",
@@ -50,9 +49,9 @@ def demo_settings(base: Settings, sandbox_url: str, smtp_url: str) -> Settings:
             "emergency_team_id": seed.EM_TEAM_ID,
             "smtp_url": smtp_url,
             "mail_from": DEMO_MAIL_FROM,
-            "database_url": DEMO_DATABASE_URL
-            if base.database_url == default_db
-            else base.database_url,
+            "database_url": base.database_url
+            if "database_url" in base.model_fields_set
+            else sqlite_url(user_data_dir() / DEMO_DATABASE_FILE),
         }
     )
 

@@ -83,7 +83,8 @@ def test_socialhub_demo_runs_the_whole_product(tmp_path: Path):
         console = Console(process)
         sandbox = console.wait_for(r"SocialHub sandbox: (http://127\.0\.0\.1:\d+)")
         console.wait_for(READY)
-        assert (tmp_path / "empause-socialhub.db").exists()  # not the Hootsuite demo's file
+        data = Path(os.environ["XDG_DATA_HOME"]) / "empause"
+        assert (data / "empause-socialhub.db").exists()  # not the Hootsuite demo's file
         assert "Sign in with an email link" in httpx.get(base + "/").text
         answer = client(base).post("/auth/email", data={"email": sh_seed.EM_EMAIL})
         assert answer.status_code == 200
