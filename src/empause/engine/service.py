@@ -522,8 +522,6 @@ class Engine:
         job that runs them (the sweep then waits for its turn)."""
         if await self._paused() is None:
             return {"paused": False}
-        if not operations and await self._unfinished():  # resumes once it is done
-            return {"paused": True, "busy": True}
         try:
             async with self._lock(wait=lock_wait):
                 if not operations and await self._unfinished():

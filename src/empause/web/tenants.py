@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -235,11 +235,11 @@ class Tenants:
     # -- lifecycle --------------------------------------------------------------------------
 
     @staticmethod
-    async def _every(seconds: float, call: object) -> None:
+    async def _every(seconds: float, call: Callable[[], Awaitable[None]]) -> None:
         while True:
             await asyncio.sleep(seconds)
             try:
-                await call()  # type: ignore[operator]
+                await call()
             except asyncio.CancelledError:
                 raise
             except (UnknownOrganization, Exception):  # the database may be briefly away

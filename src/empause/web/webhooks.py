@@ -69,7 +69,10 @@ async def hootsuite_webhook(secret: str, request: Request) -> JSONResponse:
         owner = await organizations.by_webhook_secret(
             session, secret, request.app.state.settings
         )
-        protected = await organizations.protected_ids(session) if owner is not None else set()
+        if owner == "*":  # the installation's URL: events of any protected organization
+            protected = await organizations.protected_ids(session)
+        else:
+            protected = {owner} if owner is not None else set()
     if owner is None:
         return _refuse(404, "not found", request)  # do not confirm that the endpoint exists
     try:
